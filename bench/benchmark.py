@@ -1,0 +1,242 @@
+"""One benchmark run: engine, provenance, variants in turn, a save after every measurement,
+and cleanup of exactly what this run created, also on Ctrl-C and SIGTERM."""
+
+from __future__ import annotations
+
+import os
+import platform
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from pathlib import Path
+from types import FrameType
+
+from bench import labels, storage
+from bench.engine import Engine
+from bench.errors import EXIT_SIGINT, EXIT_SIGTERM, BenchError
+from bench.lab import control
+from bench.lab.paths import LabPaths
+from bench.manifest import Manifest, Variant
+from bench.models import Provenance, RunResult, VariantResult
+from bench.runner import Progress, RunOptions, crashed, measure_variant
+from bench.workbench import DockerWorkbench
+
+
+class Terminated(BaseException):
+    """SIGTERM, raised like KeyboardInterrupt so the same cleanup runs."""
+
+
+@dataclass(frozen=True)
+class RunRequest:
+    manifest: Manifest
+    variants: tuple[Variant, ...]
+    options: RunOptions
+    out_dir: Path
+    keep_images: bool = False
+    network: str | None = None
+    pip_index_url: str | None = None
+
+
+def new_run_id() -> str:
+    # Sorts by time; the random tail keeps two runs started in the same second apart.
+    return f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
+
+
+def _utc_now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def _git_sha(directory: Path) -> str:
+    try:
+        sha = subprocess.run(["git", "rev-parse", "--short=12", "HEAD"], cwd=directory,
+                             capture_output=True, text=True, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
+                               cwd=directory, capture_output=True, text=True,
+                               check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return f"{sha}-dirty" if dirty else sha
+
+
+@contextmanager
+def _sigterm_raises() -> Iterator[None]:
+    def handler(signum: int, frame: FrameType | None) -> None:
+        raise Terminated()
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _connect() -> tuple[Engine, str, LabPaths]:
+    paths = LabPaths.default()
+    docker_host = control.resolve_docker_host(paths)
+    engine = Engine(docker_host)
+    mode = "lab" if docker_host == paths.docker_host else "online"
+    return engine, mode, paths
+
+
+def _build_settings(request: RunRequest, mode: str, paths: LabPaths) -> tuple[dict[str, str],
+                                                                            str | None]:
+    build_args: dict[str, str] = dict(request.options.build_args)
+    network = request.network
+    if request.pip_index_url:
+        build_args["PIP_INDEX_URL"] = request.pip_index_url
+    elif mode == "lab":
+        # pip in the build cannot reach PyPI here: the lab's wheelhouse on loopback,
+        # reached through the host network (the lab engine has no bridge).
+        build_args["PIP_FIND_LINKS"] = paths.wheelhouse_url
+        build_args["PIP_NO_INDEX"] = "1"
+        network = network or "host"
+    return build_args, network
+
+
+def run(request: RunRequest, progress: Progress) -> tuple[RunResult, Path, int]:
+    """Measure every requested variant; returns the result, its file, and the exit code."""
+    engine, mode, paths = _connect()
+    run_id = new_run_id()
+    build_args, network = _build_settings(request, mode, paths)
+    options = replace(request.options, build_args=build_args)
+    bench = DockerWorkbench(engine, run_id, build_args, network)
+    bases = _bases(engine, request.variants, options)
+    provenance = Provenance(
+        engine=engine.info(),
+        lab_mode=mode,
+        bases_are_standins=any(kind == "stand-in" for _, kind in bases),
+        bases=bases,
+        python_version=platform.python_version(),
+        host=socket.gethostname(),
+        cpu_count=os.cpu_count() or 0,
+        git_sha=_git_sha(request.manifest.path.parent),
+        started_utc=_utc_now(),
+        options=_recorded_options(request, options, network),
+    )
+    request.out_dir.mkdir(parents=True, exist_ok=True)
+    path = request.out_dir / f"{run_id}.json"
+    finished: list[VariantResult] = []
+    current: list[VariantResult] = []
+    scratch_dirs: list[Path] = []
+
+    def save(complete: bool = False) -> RunResult:
+        result = RunResult(run_id, provenance, (*finished, *current), complete,
+                           _utc_now() if complete else None)
+        storage.save(result, path)
+        return result
+
+    def checkpoint(partial: VariantResult) -> None:
+        current[:] = [partial]
+        save()
+
+    save()
+    try:
+        with _sigterm_raises():
+            for variant in request.variants:
+                try:
+                    outcome = measure_variant(bench, variant, run_id, options, progress,
+                                              checkpoint, scratch_dirs)
+                except BenchError as error:
+                    # The engine went away (or similar): keep what we have, stop the run.
+                    finished.append(replace(current[0], status="failed", reason=error.message)
+                                    if current else crashed(variant, error))
+                    current.clear()
+                    save()
+                    raise BenchError(f"{error.message}; results so far are in {path}") from error
+                except Exception as error:  # noqa: BLE001 - one variant's bug must not lose the run
+                    outcome = crashed(variant, error)
+                finished.append(outcome)
+                current.clear()
+                save()
+    except (KeyboardInterrupt, Terminated) as interrupt:
+        code = EXIT_SIGTERM if isinstance(interrupt, Terminated) else EXIT_SIGINT
+        with _signals_ignored():
+            if current:
+                finished.append(replace(current[0], status="failed", reason="interrupted"))
+                current.clear()
+            save()
+            _cleanup(engine, run_id, request.keep_images, scratch_dirs)
+        raise BenchError(f"interrupted; results so far are in {path}", code) from None
+    except BenchError:
+        with _signals_ignored():
+            _cleanup(engine, run_id, request.keep_images, scratch_dirs, engine_may_be_gone=True)
+        raise
+    with _signals_ignored():
+        result = save(complete=True)
+        _cleanup(engine, run_id, request.keep_images, scratch_dirs)
+    engine.close()
+    exit_code = 0 if all(v.status == "ok" for v in result.variants) else 1
+    return result, path, exit_code
+
+
+@contextmanager
+def _signals_ignored() -> Iterator[None]:
+    """Cleanup must finish even if the user presses Ctrl-C again."""
+    previous = {sig: signal.signal(sig, signal.SIG_IGN) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def _cleanup(engine: Engine, run_id: str, keep_images: bool, scratch_dirs: list[Path],
+             engine_may_be_gone: bool = False) -> None:
+    """Remove this run's containers, images and scratch copies; nothing else."""
+    from bench.context import remove_scratch
+
+    for scratch in list(scratch_dirs):
+        remove_scratch(scratch)
+    selector = f"{labels.RUN_ID}={run_id}"
+    try:
+        for container_id in engine.containers_with_label(selector):
+            engine.remove_container(container_id)
+        if not keep_images:
+            for image_id in engine.images_with_label(selector):
+                engine.remove_image(image_id)
+    except BenchError:
+        if not engine_may_be_gone:
+            raise
+        print(f"warning: could not clean up run {run_id}: the engine does not answer",
+              file=sys.stderr)
+
+
+def _bases(engine: Engine, variants: tuple[Variant, ...],
+           options: RunOptions) -> tuple[tuple[str, str], ...]:
+    from bench.dockerfile import base_images
+
+    found: dict[str, str] = {}
+    for variant in variants:
+        for base in base_images(variant.dockerfile, options.build_args):
+            if base in found:
+                continue
+            image_labels = engine.image_labels(base)
+            if image_labels.get(labels.STANDIN) == "true":
+                found[base] = "stand-in"
+            elif image_labels:
+                found[base] = "registry"
+            else:
+                found[base] = "not present yet (pulled during the run)"
+    return tuple(sorted(found.items()))
+
+
+def _recorded_options(request: RunRequest, options: RunOptions,
+                      network: str | None) -> tuple[tuple[str, str], ...]:
+    recorded = {
+        "manifest": str(request.manifest.path),
+        "variants": ",".join(v.name for v in request.variants),
+        "repeat": str(options.repeat),
+        "scenarios": ",".join(options.scenarios),
+        "network": network or "default",
+        "keep_images": str(request.keep_images).lower(),
+        "build_args": ",".join(
+            f"{k}={storage.redact_value(k, v)}" for k, v in sorted(options.build_args.items())
+        ),
+    }
+    return tuple(sorted(recorded.items()))

@@ -1,0 +1,85 @@
+"""Turn the classic builder's JSON stream into per-step records (no Docker needed)."""
+
+from __future__ import annotations
+
+import re
+from collections import deque
+from collections.abc import Mapping
+
+from bench.models import BuildStep
+
+_STEP = re.compile(r"^Step (\d+)/(\d+) : (.*)$")
+_LOG_TAIL_LINES = 30
+
+
+class StepTracker:
+    """Feed it stream events with the time they arrived; it knows each step's duration.
+
+    A step starts when its `Step N/M :` line arrives and ends when the next one does (or the
+    build ends). The classic builder prints ` ---> Using cache` for a cache hit.
+    """
+
+    def __init__(self, started_at: float) -> None:
+        self._started_at = started_at
+        self._pending = ""
+        self._steps: list[BuildStep] = []
+        self._current: tuple[int, str, float] | None = None
+        self._current_cached = False
+        self.image_id: str | None = None
+        self.error: str | None = None
+        self._tail: deque[str] = deque(maxlen=_LOG_TAIL_LINES)
+
+    @property
+    def current_instruction(self) -> str | None:
+        return self._current[1] if self._current else None
+
+    def feed(self, event: Mapping[str, object], now: float) -> None:
+        stream = event.get("stream")
+        if isinstance(stream, str):
+            self._pending += stream
+            *lines, self._pending = self._pending.split("\n")
+            for line in lines:
+                self._line(line.rstrip("\r"), now)
+        aux = event.get("aux")
+        if isinstance(aux, Mapping) and isinstance(aux.get("ID"), str):
+            self.image_id = str(aux["ID"])
+        error = event.get("error")
+        if isinstance(error, str):
+            self.error = error.strip()
+            self._tail.extend(error.strip().splitlines())
+
+    def _line(self, line: str, now: float) -> None:
+        if line.strip():
+            self._tail.append(line)
+        match = _STEP.match(line)
+        if match:
+            self._close(now)
+            self._current = (int(match.group(1)), match.group(3).strip(), now)
+            self._current_cached = False
+        elif line.strip() == "---> Using cache":
+            self._current_cached = True
+
+    def _close(self, now: float) -> None:
+        if self._current is None:
+            return
+        index, instruction, started = self._current
+        self._steps.append(
+            BuildStep(
+                index=index,
+                instruction=instruction,
+                duration_seconds=max(0.0, now - started),
+                cached=self._current_cached,
+            )
+        )
+        self._current = None
+
+    def finish(self, now: float) -> tuple[BuildStep, ...]:
+        if self._pending:
+            self._line(self._pending, now)
+            self._pending = ""
+        self._close(now)
+        return tuple(self._steps)
+
+    @property
+    def log_tail(self) -> tuple[str, ...]:
+        return tuple(self._tail)

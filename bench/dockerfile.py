@@ -1,0 +1,61 @@
+"""Just enough Dockerfile reading to know which base images a build will need."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from pathlib import Path
+
+_ARG = re.compile(r"^\s*ARG\s+([A-Za-z_][A-Za-z0-9_]*)(?:=(\S*))?\s*$", re.IGNORECASE)
+_FROM = re.compile(r"^\s*FROM\s+(?:--platform=\S+\s+)?(\S+)(?:\s+AS\s+(\S+))?\s*$", re.IGNORECASE)
+_VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}|\$([A-Za-z_][A-Za-z0-9_]*)")
+
+
+def _logical_lines(text: str) -> list[str]:
+    lines: list[str] = []
+    current = ""
+    for raw in text.splitlines():
+        if raw.lstrip().startswith("#") and not current:
+            continue
+        if raw.rstrip().endswith("\\"):
+            current += raw.rstrip()[:-1] + " "
+            continue
+        lines.append(current + raw)
+        current = ""
+    if current:
+        lines.append(current)
+    return lines
+
+
+def base_images(dockerfile: Path, build_args: Mapping[str, str] | None = None) -> list[str]:
+    """External images named by FROM lines (not `scratch`, not earlier stages), in order."""
+    args = dict(build_args or {})
+    defaults: dict[str, str] = {}
+    stages: set[str] = set()
+    bases: list[str] = []
+    seen_from = False
+    for line in _logical_lines(dockerfile.read_text()):
+        arg = _ARG.match(line)
+        if arg and not seen_from:  # only global ARGs (before the first FROM) apply to FROM
+            defaults[arg.group(1)] = arg.group(2) or ""
+            continue
+        match = _FROM.match(line)
+        if not match:
+            continue
+        seen_from = True
+        values = {**defaults, **args}
+
+        def substitute(found: re.Match[str], values: dict[str, str] = values) -> str:
+            name = found.group(1) or found.group(3)
+            return values.get(name) or (found.group(2) or "")
+
+        image = _VARIABLE.sub(substitute, match.group(1))
+        if match.group(2):
+            stages.add(match.group(2).lower())
+        if image.lower() == "scratch" or image.lower() in stages:
+            continue
+        if ":" not in image.rsplit("/", 1)[-1] and "@" not in image:
+            image += ":latest"
+        if image not in bases:
+            bases.append(image)
+    return bases

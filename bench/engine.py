@@ -1,0 +1,367 @@
+"""The only module that talks to Docker (through the Docker SDK for Python).
+
+Nothing from docker-py leaves this module: callers get plain values and frozen records,
+and every Docker failure becomes a BenchError or a failed outcome.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import docker
+import docker.errors
+import requests.exceptions
+from docker.utils.build import exclude_paths
+
+from bench.buildlog import StepTracker
+from bench.errors import BenchError
+from bench.models import BuildOutcome, EngineInfo, ImageFacts, Layer, PullOutcome
+
+# Builds and pulls can be silent for minutes (pip resolving, a large layer extracting).
+_API_TIMEOUT_SECONDS = 900
+_CONNECTION_ERRORS = (
+    docker.errors.DockerException,
+    requests.exceptions.ConnectionError,
+    ConnectionError,
+    FileNotFoundError,
+)
+
+
+def _describe(host: str | None) -> str:
+    return host or os.environ.get("DOCKER_HOST") or "the default Docker socket"
+
+
+class Engine:
+    """A connected Docker engine."""
+
+    def __init__(self, docker_host: str | None = None, timeout_seconds: float = 10.0) -> None:
+        self.docker_host = docker_host or os.environ.get("DOCKER_HOST") or ""
+        try:
+            if docker_host:
+                self._client = docker.DockerClient(
+                    base_url=docker_host, timeout=_API_TIMEOUT_SECONDS
+                )
+            else:
+                self._client = docker.from_env(timeout=_API_TIMEOUT_SECONDS)
+            self._client.api.timeout = timeout_seconds
+            self._client.ping()
+            self._client.api.timeout = _API_TIMEOUT_SECONDS
+        except _CONNECTION_ERRORS as error:
+            raise BenchError(
+                f"no Docker engine answers at {_describe(docker_host)} ({_short(error)}); "
+                "start one, or run `python -m bench lab up` for a private lab engine"
+            ) from error
+        self._api = self._client.api
+
+    @staticmethod
+    def reachable(docker_host: str | None = None, timeout_seconds: float = 5.0) -> bool:
+        try:
+            Engine(docker_host, timeout_seconds=timeout_seconds).close()
+        except BenchError:
+            return False
+        return True
+
+    def close(self) -> None:
+        self._client.close()
+
+    def info(self) -> EngineInfo:
+        try:
+            version = self._client.version()
+            info = self._client.info()
+        except _CONNECTION_ERRORS as error:
+            raise _lost(error) from error
+        return EngineInfo(
+            docker_host=self.docker_host or "default",
+            server_version=str(version.get("Version", "unknown")),
+            api_version=str(version.get("ApiVersion", "unknown")),
+            storage_driver=str(info.get("Driver", "unknown")),
+            operating_system=str(info.get("OperatingSystem", "unknown")),
+            cpus=int(info.get("NCPU", 0)),
+        )
+
+    # Images -----------------------------------------------------------------------------
+
+    def image_id(self, reference: str) -> str | None:
+        try:
+            return str(self._api.inspect_image(reference)["Id"])
+        except docker.errors.ImageNotFound:
+            return None
+        except _CONNECTION_ERRORS as error:
+            raise _lost(error) from error
+
+    def image_facts(self, reference: str) -> ImageFacts:
+        try:
+            inspected = self._api.inspect_image(reference)
+            history = self._api.history(reference)
+        except _CONNECTION_ERRORS as error:
+            raise _lost(error) from error
+        labels = (inspected.get("Config") or {}).get("Labels") or {}
+        # History is newest first; layers read better oldest first, as the Dockerfile does.
+        layers = tuple(
+            Layer(
+                instruction=_instruction(str(entry.get("CreatedBy", ""))),
+                size_bytes=int(entry.get("Size", 0)),
+                created_by=str(entry.get("CreatedBy", "")),
+            )
+            for entry in reversed(history)
+        )
+        return ImageFacts(
+            image_id=str(inspected["Id"]),
+            size_bytes=int(inspected.get("Size", 0)),
+            layers=layers,
+            labels=tuple(sorted((str(k), str(v)) for k, v in labels.items())),
+        )
+
+    def image_labels(self, reference: str) -> dict[str, str]:
+        try:
+            inspected = self._api.inspect_image(reference)
+        except docker.errors.ImageNotFound:
+            return {}
+        except _CONNECTION_ERRORS as error:
+            raise _lost(error) from error
+        return dict((inspected.get("Config") or {}).get("Labels") or {})
+
+    def pull(self, reference: str) -> PullOutcome:
+        was_present = self.image_id(reference) is not None
+        repository, _, tag = reference.rpartition(":")
+        if not repository or "/" in tag:
+            repository, tag = reference, "latest"
+        started = time.perf_counter()
+        try:
+            for event in self._api.pull(repository, tag=tag, stream=True, decode=True):
+                if "error" in event:
+                    return PullOutcome(
+                        reference, False, time.perf_counter() - started, was_present,
+                        error=str(event["error"]).strip(),
+                    )
+        except docker.errors.APIError as error:
+            return PullOutcome(
+                reference, False, time.perf_counter() - started, was_present, _short(error)
+            )
+        except _CONNECTION_ERRORS as error:
+            raise _lost(error) from error
+        return PullOutcome(reference, True, time.perf_counter() - started, was_present)
+
+    def push(self, reference: str) -> None:
+        repository, _, tag = reference.rpartition(":")
+        try:
+            for event in self._api.push(repository, tag=tag, stream=True, decode=True):
+                if "error" in event:
+                    raise BenchError(f"push of {reference} failed: {event['error']}")
+        except _CONNECTION_ERRORS as error:
+            raise _lost(error) from error
+
+    def tag(self, source: str, target: str) -> None:
+        repository, _, tag = target.rpartition(":")
+        try:
+            self._api.tag(source, repository, tag)
+        except _CONNECTION_ERRORS as error:
+            raise _lost(error) from error
+
+    def images_with_label(self, label: str) -> list[str]:
+        """Ids of the images that carry `label` (as key or key=value)."""
+        try:
+            return [str(i["Id"]) for i in self._api.images(filters={"label": label})]
+        except _CONNECTION_ERRORS as error:
+            raise _lost(error) from error
+
+    def remove_image(self, reference: str) -> bool:
+        try:
+            self._api.remove_image(reference, force=False, noprune=False)
+        except docker.errors.ImageNotFound:
+            return False
+        except docker.errors.APIError:
+            # In use by a container or by a child image of ours being removed later:
+            # leaving it is safer than forcing.
+            return False
+        except _CONNECTION_ERRORS as error:
+            raise _lost(error) from error
+        return True
+
+    def prune_build_cache(self, run_label: str) -> None:
+        """Dangling intermediate images of our builds (the classic builder's cache)."""
+        try:
+            self._api.prune_images(filters={"dangling": True, "label": run_label})
+        except _CONNECTION_ERRORS as error:
+            raise _lost(error) from error
+
+    # Builds -----------------------------------------------------------------------------
+
+    def build(
+        self,
+        context_dir: Path,
+        dockerfile: Path,
+        tag: str,
+        *,
+        nocache: bool,
+        buildargs: Mapping[str, str] | None = None,
+        labels: Mapping[str, str] | None = None,
+        network_mode: str | None = None,
+        on_step: Callable[[str], None] | None = None,
+    ) -> BuildOutcome:
+        """Build with the classic builder; the outcome carries per-step timings."""
+        started = time.perf_counter()
+        tracker = StepTracker(started)
+        try:
+            stream: Iterator[dict[str, Any]] = self._api.build(
+                path=str(context_dir),
+                dockerfile=str(dockerfile),
+                tag=tag,
+                nocache=nocache,
+                rm=True,
+                forcerm=True,
+                pull=False,
+                decode=True,
+                buildargs=dict(buildargs or {}),
+                labels=dict(labels or {}),
+                network_mode=network_mode,
+            )
+            for event in stream:
+                before = tracker.current_instruction
+                tracker.feed(event, time.perf_counter())
+                if on_step and tracker.current_instruction != before:
+                    on_step(tracker.current_instruction or "")
+        except docker.errors.APIError as error:
+            tracker.error = _short(error)
+        except _CONNECTION_ERRORS as error:
+            raise _lost(error) from error
+        finished = time.perf_counter()
+        steps = tracker.finish(finished)
+        ok = tracker.error is None and tracker.image_id is not None
+        return BuildOutcome(
+            ok=ok,
+            duration_seconds=finished - started,
+            steps=steps,
+            image_id=tracker.image_id if ok else None,
+            error=None if ok else (tracker.error or "the build produced no image"),
+            log_tail=tracker.log_tail,
+        )
+
+    # Containers -------------------------------------------------------------------------
+
+    def start_container(
+        self, image: str, labels: Mapping[str, str], network_mode: str = "none"
+    ) -> str:
+        try:
+            container = self._api.create_container(
+                image,
+                labels=dict(labels),
+                host_config=self._api.create_host_config(network_mode=network_mode),
+            )
+            container_id = str(container["Id"])
+            self._api.start(container_id)
+        except docker.errors.APIError as error:
+            raise BenchError(f"could not start a container of {image}: {_short(error)}") from error
+        except _CONNECTION_ERRORS as error:
+            raise _lost(error) from error
+        return container_id
+
+    def container_state(self, container_id: str) -> tuple[bool, int | None]:
+        """(running, exit code if it has exited)."""
+        try:
+            state = self._api.inspect_container(container_id)["State"]
+        except _CONNECTION_ERRORS as error:
+            raise _lost(error) from error
+        running = bool(state.get("Running"))
+        return running, None if running else int(state.get("ExitCode", -1))
+
+    def exec_in(self, container_id: str, argv: list[str]) -> tuple[int, str]:
+        try:
+            exec_id = self._api.exec_create(container_id, argv, stdout=True, stderr=True)
+            output = self._api.exec_start(exec_id)
+            exit_code = self._api.exec_inspect(exec_id).get("ExitCode")
+        except docker.errors.APIError as error:
+            return -1, _short(error)
+        except _CONNECTION_ERRORS as error:
+            raise _lost(error) from error
+        text = output.decode(errors="replace") if isinstance(output, bytes) else str(output)
+        return (int(exit_code) if exit_code is not None else -1), text
+
+    def container_logs(self, container_id: str, tail: int = 20) -> tuple[str, ...]:
+        try:
+            raw = self._api.logs(container_id, tail=tail)
+        except docker.errors.APIError:
+            return ()
+        except _CONNECTION_ERRORS as error:
+            raise _lost(error) from error
+        return tuple(raw.decode(errors="replace").splitlines())
+
+    def container_memory_bytes(self, container_id: str) -> int | None:
+        try:
+            stats = self._api.stats(container_id, stream=False)
+        except (docker.errors.APIError, *_CONNECTION_ERRORS):
+            return None
+        memory = stats.get("memory_stats") or {}
+        usage = memory.get("usage")
+        if usage is None:
+            return None
+        # Like `docker stats`: page cache that can be reclaimed is not the app's memory.
+        cache = (memory.get("stats") or {}).get("total_inactive_file") or (
+            memory.get("stats") or {}
+        ).get("inactive_file", 0)
+        return int(usage) - int(cache or 0)
+
+    def remove_container(self, container_id: str) -> None:
+        try:
+            self._api.remove_container(container_id, force=True, v=True)
+        except docker.errors.NotFound:
+            return
+        except _CONNECTION_ERRORS as error:
+            raise _lost(error) from error
+
+    def containers_with_label(self, label: str) -> list[str]:
+        try:
+            found = self._api.containers(all=True, filters={"label": label})
+        except _CONNECTION_ERRORS as error:
+            raise _lost(error) from error
+        return [str(c["Id"]) for c in found]
+
+    def save(self, reference: str) -> Iterator[bytes]:
+        """`docker save` as a stream of chunks: the image is never held in memory."""
+        try:
+            yield from self._client.images.get(reference).save(chunk_size=1 << 20)
+        except _CONNECTION_ERRORS as error:
+            raise _lost(error) from error
+
+
+def context_files(context_dir: Path, dockerfile: Path) -> set[str]:
+    """Paths (relative to the context) that the engine receives, after `.dockerignore`."""
+    ignore = context_dir / ".dockerignore"
+    patterns: list[str] = []
+    if ignore.is_file():
+        patterns = [
+            line.strip()
+            for line in ignore.read_text().splitlines()
+            if line.strip() and not line.lstrip().startswith("#")
+        ]
+    try:
+        relative = str(dockerfile.resolve().relative_to(context_dir.resolve()))
+    except ValueError:
+        relative = None
+    return set(exclude_paths(str(context_dir), patterns, dockerfile=relative))
+
+
+def _instruction(created_by: str) -> str:
+    """`/bin/sh -c #(nop)  CMD [...]` -> `CMD [...]`; `/bin/sh -c pip ...` -> `RUN pip ...`."""
+    text = created_by.strip()
+    if "#(nop)" in text:
+        return text.split("#(nop)", 1)[1].strip()
+    if text.startswith("/bin/sh -c "):
+        return "RUN " + text[len("/bin/sh -c ") :]
+    if text.startswith("|"):  # RUN with build args: `|2 ARG1=.. ARG2=.. /bin/sh -c ...`
+        return "RUN " + text.split("/bin/sh -c ", 1)[-1]
+    return text
+
+
+def _short(error: BaseException) -> str:
+    explanation = getattr(error, "explanation", None)
+    text = str(explanation or error)
+    return " ".join(text.split())[:500]
+
+
+def _lost(error: BaseException) -> BenchError:
+    return BenchError(f"lost the Docker engine: {_short(error)}")

@@ -1,0 +1,1 @@
+"""The offline lab: a private Docker engine, a registry mirror with stand-in bases, a wheelhouse."""

@@ -1,0 +1,89 @@
+"""Where the lab keeps its state (per lab) and its downloads (cached per user)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+REGISTRY_ADDRESS = "127.0.0.1:5000"
+WHEELHOUSE_PORT = 5080
+
+
+def _xdg(variable: str, fallback: str) -> Path:
+    value = os.environ.get(variable)
+    return Path(value) if value else Path.home() / fallback
+
+
+@dataclass(frozen=True)
+class LabPaths:
+    """Every file and directory the lab owns. Nothing outside these is ever written or removed."""
+
+    lab_dir: Path
+    cache_dir: Path
+
+    @classmethod
+    def default(cls) -> LabPaths:
+        lab_dir = os.environ.get("BENCH_LAB_DIR")
+        cache_dir = os.environ.get("BENCH_CACHE_DIR")
+        return cls(
+            lab_dir=Path(lab_dir)
+            if lab_dir
+            else _xdg("XDG_STATE_HOME", ".local/state") / "dockerfile-bench" / "lab",
+            cache_dir=Path(cache_dir)
+            if cache_dir
+            else _xdg("XDG_CACHE_HOME", ".cache") / "dockerfile-bench",
+        )
+
+    # The private engine: its own data-root, exec-root, pid file and socket, so it can
+    # never collide with (or touch the cache of) a system Docker on the same machine.
+    @property
+    def docker_socket(self) -> Path:
+        return self.lab_dir / "docker.sock"
+
+    @property
+    def docker_host(self) -> str:
+        return f"unix://{self.docker_socket}"
+
+    @property
+    def data_root(self) -> Path:
+        return self.lab_dir / "data"
+
+    @property
+    def exec_root(self) -> Path:
+        return self.lab_dir / "exec"
+
+    @property
+    def daemon_config(self) -> Path:
+        return self.lab_dir / "daemon.json"
+
+    @property
+    def registry_config(self) -> Path:
+        return self.lab_dir / "registry.yml"
+
+    @property
+    def registry_storage(self) -> Path:
+        return self.lab_dir / "registry"
+
+    @property
+    def run_dir(self) -> Path:
+        """Pid files and logs of the processes the lab started."""
+        return self.lab_dir / "run"
+
+    def pid_file(self, service: str) -> Path:
+        return self.run_dir / f"{service}.pid"
+
+    def log_file(self, service: str) -> Path:
+        return self.run_dir / f"{service}.log"
+
+    @property
+    def rootfs_cache(self) -> Path:
+        return self.cache_dir / "rootfs"
+
+    @property
+    def wheelhouse(self) -> Path:
+        return self.cache_dir / "wheelhouse"
+
+    @property
+    def wheelhouse_url(self) -> str:
+        return f"http://127.0.0.1:{WHEELHOUSE_PORT}/"

@@ -1,0 +1,18 @@
+# Stand-in for python:X (Docker Hub: buildpack-deps + CPython built from source).
+# Here: Debian's python3 plus the compilers, headers and tools the official image carries.
+ARG BASE=debian:bookworm
+FROM ${BASE}
+ENV LANG=C.UTF-8
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends \
+      python3 python3-dev python3-pip python3-venv \
+      build-essential pkg-config git curl wget ca-certificates procps netbase \
+      libssl-dev libffi-dev zlib1g-dev libbz2-dev liblzma-dev libsqlite3-dev \
+      libreadline-dev libncurses-dev libxml2-dev libxslt1-dev libjpeg-dev libpng-dev \
+      libyaml-dev \
+ && rm -rf /var/lib/apt/lists/* \
+ # The official images let pip install into the interpreter; Debian marks it externally managed.
+ && rm -f /usr/lib/python3*/EXTERNALLY-MANAGED \
+ && { [ -e /usr/bin/python ] || ln -s python3 /usr/bin/python; } \
+ && { [ -e /usr/bin/pip ] || ln -s pip3 /usr/bin/pip; }
+CMD ["python3"]

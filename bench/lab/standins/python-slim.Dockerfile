@@ -1,0 +1,12 @@
+# Stand-in for python:X-slim: a slim Debian with only the interpreter, pip and venv.
+ARG BASE=debian:bookworm-slim
+FROM ${BASE}
+ENV LANG=C.UTF-8
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends python3 python3-pip python3-venv \
+ && rm -rf /var/lib/apt/lists/* \
+ # The official images let pip install into the interpreter; Debian marks it externally managed.
+ && rm -f /usr/lib/python3*/EXTERNALLY-MANAGED \
+ && { [ -e /usr/bin/python ] || ln -s python3 /usr/bin/python; } \
+ && { [ -e /usr/bin/pip ] || ln -s pip3 /usr/bin/pip; }
+CMD ["python3"]

@@ -1,0 +1,11 @@
+"""Labels on everything the harness creates, so cleanup can never touch anything else."""
+
+CREATED_BY = "org.dockerfile-bench.created-by"
+CREATED_BY_VALUE = "dockerfile-bench"
+RUN_ID = "org.dockerfile-bench.run-id"
+STANDIN = "org.dockerfile-bench.standin"
+STANDIN_SOURCE = "org.dockerfile-bench.standin-source"
+
+
+def for_run(run_id: str) -> dict[str, str]:
+    return {CREATED_BY: CREATED_BY_VALUE, RUN_ID: run_id}

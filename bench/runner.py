@@ -1,0 +1,224 @@
+"""Measure variants: pull, cold, edit and noop scenarios, a smoke test, and sizes.
+
+The runner talks to Docker only through the `Workbench` protocol, so unit tests drive the
+whole pipeline with a fake. Results are handed to `checkpoint` after every measurement.
+"""
+
+from __future__ import annotations
+
+import traceback
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Protocol
+
+from bench.context import apply_edit, measure_context, remove_scratch, scratch_copy
+from bench.dockerfile import base_images
+from bench.errors import BenchError
+from bench.manifest import Variant
+from bench.models import (
+    BuildOutcome,
+    ContextStats,
+    ImageFacts,
+    ImageResult,
+    PullOutcome,
+    Sample,
+    SmokeResult,
+    VariantResult,
+)
+
+
+class Workbench(Protocol):
+    """What the runner needs from Docker (the real one is bench.workbench.DockerWorkbench)."""
+
+    def pull(self, reference: str) -> PullOutcome: ...
+
+    def build(self, context_dir: Path, dockerfile: Path, tag: str, *, nocache: bool,
+              on_step: Callable[[str], None] | None = None) -> BuildOutcome: ...
+
+    def image_facts(self, reference: str) -> ImageFacts: ...
+
+    def base_is_standin(self, reference: str) -> bool: ...
+
+    def compressed_bytes(self, reference: str) -> int | None: ...
+
+    def smoke(self, reference: str) -> SmokeResult: ...
+
+
+class Progress(Protocol):
+    def start(self, variant: str, scenario: str, repeat: int, repeats: int) -> None: ...
+
+    def step(self, instruction: str) -> None: ...
+
+    def done(self, sample: Sample) -> None: ...
+
+    def note(self, text: str) -> None: ...
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    repeat: int = 3
+    scenarios: tuple[str, ...] = ("pull", "cold", "edit", "noop")
+    build_args: Mapping[str, str] = field(default_factory=dict)
+    compressed: bool = True
+    smoke: bool = True
+
+
+def image_tag(variant: str, run_id: str) -> str:
+    return f"dockerfile-bench/{variant}:{run_id}"
+
+
+def measure_variant(
+    bench: Workbench,
+    variant: Variant,
+    run_id: str,
+    options: RunOptions,
+    progress: Progress,
+    checkpoint: Callable[[VariantResult], None],
+    scratch_dirs: list[Path],
+) -> VariantResult:
+    """All scenarios for one variant. A failure becomes data; only BenchError escapes."""
+    result = VariantResult(
+        name=variant.name,
+        description=variant.description,
+        dockerfile=str(variant.dockerfile),
+        status="ok",
+        context=measure_context(variant.context, variant.dockerfile),
+    )
+    checkpoint(result)
+    tag = image_tag(variant.name, run_id)
+
+    def add(sample: Sample) -> None:
+        nonlocal result
+        result = replace(result, samples=(*result.samples, sample))
+        progress.done(sample)
+        checkpoint(result)
+
+    bases = base_images(variant.dockerfile, options.build_args)
+    # Pull first, untimed as build work: pull time is network and is reported apart.
+    pulls = [_pull(bench, base) for base in bases]
+    failed_pull = next((p for p in pulls if not p.ok), None)
+    if "pull" in options.scenarios:
+        progress.start(variant.name, "pull", 1, 1)
+        add(Sample(variant.name, "pull", 1, failed_pull is None,
+                   sum(p.duration_seconds for p in pulls),
+                   error=failed_pull.error if failed_pull else None))
+    result = replace(result, pull=pulls[-1] if pulls else None)
+    if failed_pull is not None:
+        result = replace(result, status="failed",
+                         reason=f"base image {failed_pull.reference} cannot be pulled: "
+                         f"{failed_pull.error}")
+        checkpoint(result)
+        return result
+
+    scratch = scratch_copy(variant.context, run_id)
+    scratch_dirs.append(scratch)
+    dockerfile = _dockerfile_in(scratch, variant)
+    try:
+        built = None
+        for repeat in range(1, options.repeat + 1):
+            if "cold" not in options.scenarios and built is not None:
+                break
+            progress.start(variant.name, "cold", repeat, options.repeat)
+            outcome = bench.build(scratch, dockerfile, tag, nocache=True, on_step=progress.step)
+            if "cold" in options.scenarios:
+                add(_sample(variant.name, "cold", repeat, outcome))
+            if outcome.ok and built is None:
+                built = outcome
+            if not outcome.ok and built is None and repeat == 1:
+                break
+        if built is None:
+            first_error = next((s for s in result.samples if s.scenario == "cold" and s.error),
+                               None)
+            result = replace(result, status="failed",
+                             reason=f"build failed: {first_error.error if first_error else '?'}")
+            checkpoint(result)
+            return result
+
+        result = replace(result, image=_image(bench, tag, bases, options))
+        checkpoint(result)
+        if options.smoke:
+            progress.note(f"{variant.name}: smoke test")
+            result = replace(result, smoke=bench.smoke(tag))
+            checkpoint(result)
+
+        if "edit" in options.scenarios:
+            for repeat in range(1, options.repeat + 1):
+                progress.start(variant.name, "edit", repeat, options.repeat)
+                bench.build(scratch, dockerfile, tag, nocache=False)  # warm-up, untimed
+                apply_edit(scratch, variant.edit_file, f"{run_id} #{repeat}")
+                outcome = bench.build(scratch, dockerfile, tag, nocache=False,
+                                      on_step=progress.step)
+                add(_sample(variant.name, "edit", repeat, outcome))
+        if "noop" in options.scenarios:
+            bench.build(scratch, dockerfile, tag, nocache=False)  # warm-up, untimed
+            for repeat in range(1, options.repeat + 1):
+                progress.start(variant.name, "noop", repeat, options.repeat)
+                outcome = bench.build(scratch, dockerfile, tag, nocache=False,
+                                      on_step=progress.step)
+                add(_sample(variant.name, "noop", repeat, outcome))
+        failures = [s for s in result.samples if not s.ok]
+        if failures:
+            result = replace(result, status="failed",
+                             reason=f"{failures[0].scenario} build failed: {failures[0].error}")
+        elif result.smoke is not None and not result.smoke.ok:
+            result = replace(result, status="failed",
+                             reason=f"smoke test failed: {result.smoke.reason}")
+        checkpoint(result)
+        return result
+    finally:
+        remove_scratch(scratch)
+        scratch_dirs.remove(scratch)
+
+
+def _dockerfile_in(scratch: Path, variant: Variant) -> Path:
+    """The Dockerfile to build with: its scratch copy if it lives inside the context."""
+    try:
+        return scratch / variant.dockerfile.resolve().relative_to(variant.context.resolve())
+    except ValueError:
+        return variant.dockerfile  # outside the context: read, never modified
+
+
+def _pull(bench: Workbench, reference: str) -> PullOutcome:
+    return bench.pull(reference)
+
+
+def _sample(variant: str, scenario: str, repeat: int, outcome: BuildOutcome) -> Sample:
+    return Sample(
+        variant=variant,
+        scenario=scenario,
+        repeat=repeat,
+        ok=outcome.ok,
+        duration_seconds=outcome.duration_seconds,
+        steps=outcome.steps,
+        error=outcome.error,
+        log_tail=() if outcome.ok else outcome.log_tail,
+    )
+
+
+def _image(bench: Workbench, tag: str, bases: list[str], options: RunOptions) -> ImageResult:
+    facts = bench.image_facts(tag)
+    final_base = bases[-1] if bases else "scratch"
+    return ImageResult(
+        size_bytes=facts.size_bytes,
+        compressed_bytes=bench.compressed_bytes(tag) if options.compressed else None,
+        layers=facts.layers,
+        base_image=final_base,
+        base_is_standin=bench.base_is_standin(final_base) if bases else False,
+    )
+
+
+def crashed(variant: Variant, error: BaseException) -> VariantResult:
+    """A variant whose measurement raised something unexpected: a row, not a lost run."""
+    last = traceback.format_exception_only(type(error), error)[-1].strip()
+    return VariantResult(name=variant.name, description=variant.description,
+                         dockerfile=str(variant.dockerfile), status="failed",
+                         reason=f"internal error: {last}")
+
+
+def skipped(variant: Variant, reason: str) -> VariantResult:
+    return VariantResult(name=variant.name, description=variant.description,
+                         dockerfile=str(variant.dockerfile), status="skipped", reason=reason)
+
+
+__all__ = ["BenchError", "ContextStats", "RunOptions", "Workbench", "measure_variant"]

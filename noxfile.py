@@ -1,0 +1,60 @@
+"""Sessions: tests (every test, lab brought up when needed), lab, bench, check, lint, faults."""
+
+from __future__ import annotations
+
+import nox
+
+nox.options.default_venv_backend = "venv"
+nox.options.sessions = ["tests"]
+nox.options.error_on_missing_interpreters = True
+
+PYPROJECT = nox.project.load_toml("pyproject.toml")
+APP_REQUIREMENTS = "variants/app/requirements.txt"
+
+
+def _install(session: nox.Session, *groups: str) -> None:
+    session.install("-e", ".")
+    for group in groups:
+        session.install(*nox.project.dependency_groups(PYPROJECT, group))
+
+
+def _lab_up(session: nox.Session) -> None:
+    # Uses a reachable engine as it is (online mode) or starts the private lab.
+    session.run("python", "-m", "bench", "lab", "up")
+
+
+@nox.session
+def tests(session: nox.Session) -> None:
+    """Unit tests, the sample app's tests, and the docker-marked tests against a real engine."""
+    _install(session, "test")
+    session.install("-r", APP_REQUIREMENTS)
+    _lab_up(session)
+    session.run("pytest", *session.posargs)
+
+
+@nox.session
+def lab(session: nox.Session) -> None:
+    """Bring up the offline lab (or find a usable engine): `python -m bench lab up`."""
+    _install(session)
+    session.run("python", "-m", "bench", "lab", "up", *session.posargs)
+
+
+@nox.session
+def bench(session: nox.Session) -> None:
+    """Measure every variant and regenerate reports/latest.md."""
+    _install(session)
+    _lab_up(session)
+    session.run("python", "-m", "bench", "run", *session.posargs)
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    """ruff, mypy --strict and hadolint on the variant Dockerfiles."""
+    _install(session, "lint", "test")
+    session.run("ruff", "check", "bench", "tests", "noxfile.py")
+    session.run("ruff", "format", "--check", "bench", "tests", "noxfile.py")
+    session.run("mypy")
+    session.run("hadolint", "--config", "variants/.hadolint.yaml",
+                "variants/full/Dockerfile", "variants/slim/Dockerfile",
+                "variants/alpine/Dockerfile", "variants/multistage/Dockerfile",
+                "variants/naive/Dockerfile")

@@ -9,6 +9,8 @@ from collections.abc import Mapping
 from bench.models import BuildStep
 
 _STEP = re.compile(r"^Step (\d+)/(\d+) : (.*)$")
+# The classic builder colours a RUN step's stderr with ANSI escapes.
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
 _LOG_TAIL_LINES = 30
 
 
@@ -49,6 +51,7 @@ class StepTracker:
             self._tail.extend(error.strip().splitlines())
 
     def _line(self, line: str, now: float) -> None:
+        line = _ANSI.sub("", line)
         if line.strip():
             self._tail.append(line)
         match = _STEP.match(line)

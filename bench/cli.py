@@ -8,7 +8,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from bench import manifest as manifest_module
-from bench.errors import EXIT_OK, BenchError
+from bench.errors import BenchError
+from bench.models import SCENARIOS
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -31,7 +32,48 @@ def _parser() -> argparse.ArgumentParser:
     lab_wheels = lab_commands.add_parser("wheels", help="add wheels to the lab's wheelhouse")
     lab_wheels.add_argument("-r", "--requirement", type=Path, action="append", required=True,
                             dest="requirements", metavar="FILE")
+    run = commands.add_parser("run", help="measure variants and write results and reports")
+    _manifest_options(run)
+    run.add_argument("--repeat", type=_positive, default=3, help="samples per scenario (3)")
+    run.add_argument("--scenario", action="append", choices=SCENARIOS, dest="scenarios",
+                     help="only these scenarios (repeatable; default: all)")
+    run.add_argument("--network", help="network mode for builds (lab default: host)")
+    run.add_argument("--pip-index-url", metavar="URL", help="package index for pip in builds")
+    run.add_argument("--keep-images", action="store_true", help="keep the images built")
+    run.add_argument("--no-compressed", action="store_true",
+                     help="skip the compressed size (saves a gzip pass over every image)")
+    run.add_argument("--out", type=Path, default=Path("reports/results"),
+                     help="directory for the results JSON (reports/results)")
+    run.add_argument("--report-dir", type=Path, default=Path("reports"),
+                     help="where latest.md and samples.csv are written (reports)")
+
+    smoke = commands.add_parser("smoke", help="build variants once and smoke-test them")
+    _manifest_options(smoke)
+
+    report = commands.add_parser("report", help="regenerate the markdown from results files")
+    report.add_argument("results", nargs="*", type=Path,
+                        help="results files (default: the newest in reports/results)")
+    report.add_argument("--report-dir", type=Path, default=Path("reports"))
     return parser
+
+
+def _manifest_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("variants", nargs="*", metavar="VARIANT",
+                        help="variants to measure (default: all)")
+    parser.add_argument("--variant", action="append", default=[], dest="variant_options",
+                        metavar="NAME", help="same as a positional VARIANT")
+    parser.add_argument("--manifest", type=Path, default=manifest_module.DEFAULT_MANIFEST,
+                        help="variants.toml to read (default: this repo's variants)")
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {text!r}")
+    return value
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -51,6 +93,12 @@ def _dispatch(args: argparse.Namespace) -> int:
         from bench import commands_lab
 
         return commands_lab.run(args)
+    if args.command in ("run", "smoke", "report"):
+        from bench import commands_run
+
+        handler = {"run": commands_run.run, "smoke": commands_run.smoke,
+                   "report": commands_run.report_command}[args.command]
+        return handler(args)
     raise AssertionError(f"unhandled command {args.command}")
 
 

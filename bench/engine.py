@@ -7,6 +7,7 @@ and every Docker failure becomes a BenchError or a failed outcome.
 from __future__ import annotations
 
 import os
+import socket
 import time
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
@@ -31,6 +32,27 @@ _CONNECTION_ERRORS = (
 )
 
 
+_DEFAULT_SOCKET = "unix:///var/run/docker.sock"
+
+
+def _check_unix_socket(docker_host: str) -> None:
+    """Fail fast and cleanly on a dead unix socket (docker-py leaks a socket when it does)."""
+    if not docker_host.startswith("unix://"):
+        return
+    path = docker_host.removeprefix("unix://")
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
+        probe.settimeout(5)
+        try:
+            probe.connect(path)
+        except OSError as error:
+            reason = "no such socket" if isinstance(error, FileNotFoundError) else (
+                error.strerror or str(error))
+            raise BenchError(
+                f"no Docker engine answers at {docker_host} ({reason}); "
+                "start one, or run `python -m bench lab up` for a private lab engine"
+            ) from error
+
+
 def _describe(host: str | None) -> str:
     return host or os.environ.get("DOCKER_HOST") or "the default Docker socket"
 
@@ -40,22 +62,25 @@ class Engine:
 
     def __init__(self, docker_host: str | None = None, timeout_seconds: float = 10.0) -> None:
         self.docker_host = docker_host or os.environ.get("DOCKER_HOST") or ""
+        _check_unix_socket(docker_host or os.environ.get("DOCKER_HOST") or _DEFAULT_SOCKET)
+        client: docker.DockerClient | None = None
         try:
             if docker_host:
-                self._client = docker.DockerClient(
-                    base_url=docker_host, timeout=_API_TIMEOUT_SECONDS
-                )
+                client = docker.DockerClient(base_url=docker_host, timeout=_API_TIMEOUT_SECONDS)
             else:
-                self._client = docker.from_env(timeout=_API_TIMEOUT_SECONDS)
-            self._client.api.timeout = timeout_seconds
-            self._client.ping()
-            self._client.api.timeout = _API_TIMEOUT_SECONDS
+                client = docker.from_env(timeout=_API_TIMEOUT_SECONDS)
+            client.api.timeout = timeout_seconds
+            client.ping()
+            client.api.timeout = _API_TIMEOUT_SECONDS
         except _CONNECTION_ERRORS as error:
+            if client is not None:
+                client.close()  # a half-made client holds a socket
             raise BenchError(
                 f"no Docker engine answers at {_describe(docker_host)} ({_short(error)}); "
                 "start one, or run `python -m bench lab up` for a private lab engine"
             ) from error
-        self._api = self._client.api
+        self._docker = client
+        self._api = client.api
 
     @staticmethod
     def reachable(docker_host: str | None = None, timeout_seconds: float = 5.0) -> bool:
@@ -66,12 +91,12 @@ class Engine:
         return True
 
     def close(self) -> None:
-        self._client.close()
+        self._docker.close()
 
     def info(self) -> EngineInfo:
         try:
-            version = self._client.version()
-            info = self._client.info()
+            version = self._docker.version()
+            info = self._docker.info()
         except _CONNECTION_ERRORS as error:
             raise _lost(error) from error
         return EngineInfo(
@@ -323,7 +348,7 @@ class Engine:
     def save(self, reference: str) -> Iterator[bytes]:
         """`docker save` as a stream of chunks: the image is never held in memory."""
         try:
-            yield from self._client.images.get(reference).save(chunk_size=1 << 20)
+            yield from self._docker.images.get(reference).save(chunk_size=1 << 20)
         except _CONNECTION_ERRORS as error:
             raise _lost(error) from error
 

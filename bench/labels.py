@@ -5,6 +5,9 @@ CREATED_BY_VALUE = "dockerfile-bench"
 RUN_ID = "org.dockerfile-bench.run-id"
 STANDIN = "org.dockerfile-bench.standin"
 STANDIN_SOURCE = "org.dockerfile-bench.standin-source"
+# A digest of the stand-in's recipe (its files and its base's recipe): a changed recipe
+# means the registry's copy is stale and is rebuilt.
+STANDIN_RECIPE = "org.dockerfile-bench.standin-recipe"
 
 
 def for_run(run_id: str) -> dict[str, str]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
 import time
 from pathlib import Path
 
@@ -38,22 +37,30 @@ def running_pid(pid_file: Path, expected: str) -> int | None:
 
 
 def start(argv: list[str], pid_file: Path, log_file: Path) -> int:
-    """Start `argv` detached from our session, logging to `log_file`; record its pid."""
+    """Start `argv` in its own session, logging to `log_file`; record its pid."""
     pid_file.parent.mkdir(parents=True, exist_ok=True)
-    with log_file.open("ab") as log:
-        try:
-            process = subprocess.Popen(  # noqa: S603 - argv is built by bench.lab.config
-                argv,
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                # Its own session: a Ctrl-C in the user's terminal must not kill the lab.
-                start_new_session=True,
-            )
-        except OSError as error:
-            raise BenchError(f"could not start {argv[0]}: {error.strerror}") from error
-    pid_file.write_text(f"{process.pid}\n")
-    return process.pid
+    log = os.open(log_file, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+    try:
+        # posix_spawn, not Popen: the process outlives us by design, and a Popen object
+        # would complain about a child still running when it is collected.
+        pid = os.posix_spawnp(
+            argv[0],
+            argv,
+            os.environ,
+            file_actions=[
+                (os.POSIX_SPAWN_OPEN, 0, "/dev/null", os.O_RDONLY, 0),
+                (os.POSIX_SPAWN_DUP2, log, 1),
+                (os.POSIX_SPAWN_DUP2, log, 2),
+            ],
+            # Its own session: a Ctrl-C in the user's terminal must not stop the lab.
+            setsid=True,
+        )
+    except OSError as error:
+        raise BenchError(f"could not start {argv[0]}: {error.strerror}") from error
+    finally:
+        os.close(log)
+    pid_file.write_text(f"{pid}\n")
+    return pid
 
 
 def stop(pid_file: Path, expected: str, timeout_seconds: float = 20.0) -> bool:

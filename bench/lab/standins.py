@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
@@ -64,6 +65,24 @@ STANDINS: tuple[StandIn, ...] = (
 )
 
 
+def recipe_digest(standin: StandIn) -> str:
+    """Everything the stand-in is made from; a change here rebuilds it and what builds on it."""
+    digest = hashlib.sha256(repr(standin).encode())
+    digest.update((STANDIN_DIR / standin.dockerfile).read_bytes())
+    if "alpine" in standin.dockerfile:
+        digest.update((STANDIN_DIR / "alpine-gather.sh").read_bytes())
+    if standin.suite is not None:
+        digest.update(_ROOTFS_RECIPE_VERSION.encode())
+    base = next((s for s in STANDINS if s.reference == standin.base), None)
+    if base is not None:
+        digest.update(recipe_digest(base).encode())
+    return digest.hexdigest()[:16]
+
+
+# Bump when bench.lab.rootfs changes what goes into a root filesystem tarball.
+_ROOTFS_RECIPE_VERSION = "1"
+
+
 def in_registry(standin: StandIn) -> bool:
     request = urllib.request.Request(
         f"http://{REGISTRY_ADDRESS}/v2/{standin.repository}/manifests/{standin.tag}",
@@ -83,18 +102,20 @@ def ensure(engine: Engine, cache_dir: Path, mirror: str) -> dict[str, str]:
     """Every stand-in present in the engine and in the registry; returns reference -> action."""
     actions: dict[str, str] = {}
     for standin in STANDINS:
+        recipe = recipe_digest(standin)
         present = engine.image_id(standin.reference) is not None
         if in_registry(standin):
+            action = "present"
             if not present:
                 outcome = engine.pull(standin.reference)  # through the mirror
                 if not outcome.ok:
                     raise BenchError(f"pulling {standin.reference} from the lab registry "
                                      f"failed: {outcome.error}")
-                actions[standin.reference] = "pulled from the lab registry"
-            else:
-                actions[standin.reference] = "present"
-            continue
-        _build(engine, standin, cache_dir, mirror)
+                action = "pulled from the lab registry"
+            if engine.image_labels(standin.reference).get(labels.STANDIN_RECIPE) == recipe:
+                actions[standin.reference] = action
+                continue
+        _build(engine, standin, cache_dir, mirror, recipe)
         engine.tag(standin.reference, standin.registry_reference)
         engine.push(standin.registry_reference)
         # Only the real name stays: the registry-qualified tag was a means to push.
@@ -103,7 +124,7 @@ def ensure(engine: Engine, cache_dir: Path, mirror: str) -> dict[str, str]:
     return actions
 
 
-def _build(engine: Engine, standin: StandIn, cache_dir: Path, mirror: str) -> None:
+def _build(engine: Engine, standin: StandIn, cache_dir: Path, mirror: str, recipe: str) -> None:
     print(f"lab: building stand-in {standin.reference} ...", flush=True)
     if standin.suite is not None:
         context = rootfs_tarball(cache_dir, standin.suite, standin.slim, mirror).parent
@@ -119,6 +140,7 @@ def _build(engine: Engine, standin: StandIn, cache_dir: Path, mirror: str) -> No
             labels.CREATED_BY: labels.CREATED_BY_VALUE,
             labels.STANDIN: "true",
             labels.STANDIN_SOURCE: standin.source,
+            labels.STANDIN_RECIPE: recipe,
         },
         # apt inside the build reaches the Debian mirror through the host's network.
         network_mode="host",

@@ -28,10 +28,14 @@ ln -s pip "$out/usr/bin/pip3"
 # system; on real Alpine the musllinux wheels vendor their own copies. Shipping them here
 # serves the stand-in's users the way real Alpine users are served.
 extra=$(find /usr/lib /lib -name 'libstdc++.so.6' -o -name 'libgomp.so.1' -o -name 'libgcc_s.so.1' | sort -u)
+# All of glibc's libraries, as any glibc system has them: manylinux wheels still link the
+# pre-2.34 split (libpthread.so.0, libdl.so.2, librt.so.1), which ldd of python does not name.
+glibc=$(dpkg -L libc6 | grep -E '/lib[^/]*\.so(\.[0-9]+)*$' | sort -u)
 {
   ldd "$interpreter"
   find "/usr/lib/$version/lib-dynload" -name '*.so' -exec ldd {} \;
-  for lib in $extra; do echo "x => $lib (0)"; ldd "$lib"; done
+  for lib in $extra $glibc; do echo "x => $lib (0)"; done
+  for lib in $extra; do ldd "$lib"; done
 } | awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }' | sort -u |
 while read -r lib; do
   [ -e "$lib" ] && cp -L --parents "$lib" "$out"

@@ -1,0 +1,47 @@
+"""Shared fixtures. Docker tests need an engine: without one they are skipped locally and
+fail in CI (CI=true), where a missing engine is a broken setup, never a pass."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from bench.engine import Engine
+from bench.lab import control
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def _docker_host() -> str | None:
+    return control.resolve_docker_host()
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if not any(item.get_closest_marker("docker") for item in items):
+        return
+    if Engine.reachable(_docker_host()):
+        return
+    message = (
+        "no Docker engine answers (run `python -m bench lab up` or `nox -s tests`, "
+        "which brings the lab up)"
+    )
+    if os.environ.get("CI", "").lower() == "true":
+        raise pytest.UsageError(f"CI=true and {message}: docker tests must run in CI")
+    for item in items:
+        if item.get_closest_marker("docker"):
+            item.add_marker(pytest.mark.skip(reason=message))
+
+
+@pytest.fixture(scope="session")
+def docker_host() -> str | None:
+    return _docker_host()
+
+
+@pytest.fixture(scope="session")
+def engine(docker_host: str | None) -> Iterator[Engine]:
+    connected = Engine(docker_host)
+    yield connected
+    connected.close()

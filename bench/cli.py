@@ -49,6 +49,8 @@ def _parser() -> argparse.ArgumentParser:
 
     smoke = commands.add_parser("smoke", help="build variants once and smoke-test them")
     _manifest_options(smoke)
+    smoke.add_argument("--out", type=Path, default=Path("reports/results/smoke"),
+                       help="directory for the results JSON (reports/results/smoke)")
 
     report = commands.add_parser("report", help="regenerate the markdown from results files")
     report.add_argument("results", nargs="*", type=Path,

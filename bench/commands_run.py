@@ -42,7 +42,7 @@ def smoke(args: argparse.Namespace) -> int:
     loaded, variants = _selected(args)
     options = RunOptions(repeat=1, scenarios=("cold",), compressed=False)
     request = benchmark.RunRequest(manifest=loaded, variants=variants, options=options,
-                                   out_dir=Path("reports/results/smoke"))
+                                   out_dir=args.out)
     result, path, _ = benchmark.run(request, ConsoleProgress(total_variants=len(variants)))
     failed = False
     for variant in result.variants:

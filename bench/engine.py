@@ -16,6 +16,7 @@ from typing import Any
 import docker
 import docker.errors
 import requests.exceptions
+import urllib3.exceptions
 from docker.utils.build import exclude_paths
 
 from bench.buildlog import StepTracker
@@ -27,6 +28,9 @@ _API_TIMEOUT_SECONDS = 900
 _CONNECTION_ERRORS = (
     docker.errors.DockerException,
     requests.exceptions.ConnectionError,
+    # A stream cut mid-way (the engine died during a build or pull).
+    urllib3.exceptions.HTTPError,
+    requests.exceptions.ChunkedEncodingError,
     ConnectionError,
     FileNotFoundError,
 )

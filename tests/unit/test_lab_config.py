@@ -33,7 +33,9 @@ def test_daemon_uses_only_paths_under_the_lab_directory(paths: LabPaths) -> None
 
 def test_dockerd_reads_only_the_lab_config(paths: LabPaths) -> None:
     assert config.dockerd_command(paths, "/usr/sbin/dockerd") == [
-        "/usr/sbin/dockerd", "--config-file", str(paths.daemon_config),
+        "/usr/sbin/dockerd",
+        "--config-file",
+        str(paths.daemon_config),
     ]
 
 

@@ -1,0 +1,108 @@
+"""The real harness on a tiny two-variant manifest: edit re-runs only what it should."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import pytest
+
+from bench import benchmark, labels, manifest, storage
+from bench.engine import Engine
+from bench.progress import SilentProgress
+from bench.runner import RunOptions
+
+pytestmark = pytest.mark.docker
+
+ORDERED = """FROM python:3.11-slim
+ARG PIP_INDEX_URL
+ARG PIP_FIND_LINKS
+ARG PIP_NO_INDEX
+WORKDIR /app
+COPY requirements.txt ./
+RUN pip install --no-cache-dir -r requirements.txt
+COPY main.py ./
+CMD ["python3", "main.py"]
+"""
+NAIVE = """FROM python:3.11-slim
+ARG PIP_INDEX_URL
+ARG PIP_FIND_LINKS
+ARG PIP_NO_INDEX
+WORKDIR /app
+COPY . .
+RUN pip install --no-cache-dir -r requirements.txt
+CMD ["python3", "main.py"]
+"""
+MANIFEST = """schema = 1
+[[variant]]
+name = "ordered"
+dockerfile = "ordered.Dockerfile"
+context = "app"
+description = "dependencies before code"
+edit_file = "main.py"
+size_budget = "400 MB"
+
+[[variant]]
+name = "naive"
+dockerfile = "naive.Dockerfile"
+context = "app"
+description = "code before dependencies"
+edit_file = "main.py"
+size_budget = "400 MB"
+deps_rerun_on_edit = true
+"""
+
+
+@pytest.fixture
+def tiny(tmp_path: Path) -> Path:
+    (tmp_path / "app").mkdir()
+    (tmp_path / "app" / "main.py").write_text("import idna\nprint(idna.encode('example.org'))\n")
+    (tmp_path / "app" / "requirements.txt").write_text("idna==3.20\n")
+    (tmp_path / "app" / ".dockerignore").write_text("*.Dockerfile\n.dockerfile.*\nnotes/\n")
+    (tmp_path / "app" / "notes").mkdir()
+    (tmp_path / "app" / "notes" / "big.txt").write_text("x" * 100_000)
+    (tmp_path / "ordered.Dockerfile").write_text(ORDERED)
+    (tmp_path / "naive.Dockerfile").write_text(NAIVE)
+    (tmp_path / "variants.toml").write_text(MANIFEST)
+    return tmp_path
+
+
+def _digest(root: Path) -> str:
+    return hashlib.sha256(b"".join(
+        str(p).encode() + p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()
+    )).hexdigest()
+
+
+def test_edit_reruns_dependencies_only_in_the_naive_variant(engine: Engine, tiny: Path) -> None:
+    before = _digest(tiny / "app")
+    loaded = manifest.load(tiny / "variants.toml")
+    request = benchmark.RunRequest(
+        manifest=loaded, variants=loaded.variants,
+        options=RunOptions(repeat=2, compressed=True), out_dir=tiny / "results",
+    )
+    result, path, exit_code = benchmark.run(request, SilentProgress())
+
+    assert exit_code == 0, [(v.name, v.reason) for v in result.variants]
+    assert storage.load(path) == result and result.complete
+    by_name = {v.name: v for v in result.variants}
+    for name, expect_pip in (("ordered", False), ("naive", True)):
+        edits = [s for s in by_name[name].samples if s.scenario == "edit"]
+        assert len(edits) == 2
+        for sample in edits:
+            rerun = [step.instruction for step in sample.rerun_steps]
+            assert any("pip install" in step for step in rerun) == expect_pip, rerun
+        noops = [s for s in by_name[name].samples if s.scenario == "noop"]
+        assert all(s.rerun_steps == () for s in noops)
+    ordered_edit = [s for s in by_name["ordered"].samples if s.scenario == "edit"][0]
+    assert [s.instruction for s in ordered_edit.rerun_steps][0] == "COPY main.py ./"
+
+    image = by_name["ordered"].image
+    assert image is not None and image.base_is_standin in (True, False)
+    assert image.size_bytes > 50_000_000
+    assert image.compressed_bytes is not None and 0 < image.compressed_bytes < image.size_bytes
+    context = by_name["ordered"].context
+    assert context is not None and context.ignored_files >= 3 and context.ignored_bytes >= 100_000
+    # The user's files are byte-identical; nothing of the run is left in the engine.
+    assert _digest(tiny / "app") == before
+    assert engine.images_with_label(f"{labels.RUN_ID}={result.run_id}") == []
+

@@ -1,0 +1,78 @@
+"""The classic builder's stream, recorded from Engine 20.10, turned into steps."""
+
+from __future__ import annotations
+
+from bench.buildlog import StepTracker
+
+RECORDED = [
+    {"stream": "Step 1/4 : FROM python:3.11-slim"},
+    {"stream": "\n"},
+    {"stream": " ---> 0634f9a0e53e\n"},
+    {"stream": "Step 2/4 : COPY requirements.txt ./\n"},
+    {"stream": " ---> Using cache\n ---> 1a2b3c4d5e6f\n"},
+    {"stream": "Step 3/4 : RUN pip install -r requirem"},  # split mid-line
+    {"stream": "ents.txt\n"},
+    {"stream": " ---> Running in 9f8e7d6c5b4a\n"},
+    {"stream": "\x1b[91mWARNING: Running pip as the 'root' user\n\x1b[0m"},
+    {"stream": "Removing intermediate container 9f8e7d6c5b4a\n ---> 77aa88bb99cc\n"},
+    {"stream": 'Step 4/4 : CMD ["python3"]\n'},
+    {"stream": " ---> Running in 0a0b0c0d0e0f\n ---> deadbeef0000\n"},
+    {"aux": {"ID": "sha256:deadbeef0000"}},
+    {"stream": "Successfully built deadbeef0000\n"},
+]
+
+
+def _run(events: list[dict[str, object]]) -> StepTracker:
+    tracker = StepTracker(started_at=0.0)
+    for second, event in enumerate(events):
+        tracker.feed(event, float(second))
+    return tracker
+
+
+def test_steps_timings_and_cache_hits() -> None:
+    tracker = _run(RECORDED)
+    steps = tracker.finish(20.0)
+    assert [s.instruction for s in steps] == [
+        "FROM python:3.11-slim",
+        "COPY requirements.txt ./",
+        "RUN pip install -r requirements.txt",
+        'CMD ["python3"]',
+    ]
+    assert [s.cached for s in steps] == [False, True, False, False]
+    assert [s.duration_seconds for s in steps] == [3.0, 2.0, 4.0, 10.0]
+    assert tracker.image_id == "sha256:deadbeef0000"
+    assert tracker.error is None
+
+
+def test_error_is_kept_with_a_clean_log_tail() -> None:
+    tracker = _run(
+        [
+            {"stream": "Step 1/2 : FROM python:3.11-slim\n"},
+            {"stream": "Step 2/2 : RUN false\n"},
+            {"stream": "\x1b[91msomething broke\n\x1b[0m"},
+            {
+                "error": "The command '/bin/sh -c false' returned a non-zero code: 1",
+                "errorDetail": {"code": 1},
+            },
+        ]
+    )
+    steps = tracker.finish(5.0)
+    assert len(steps) == 2
+    assert tracker.error == "The command '/bin/sh -c false' returned a non-zero code: 1"
+    assert "something broke" in tracker.log_tail
+    assert not any("\x1b" in line for line in tracker.log_tail)
+    assert tracker.image_id is None
+
+
+def test_multistage_steps_are_all_recorded() -> None:
+    tracker = _run(
+        [
+            {"stream": "Step 1/4 : FROM python:3.11 AS builder\n"},
+            {"stream": "Step 2/4 : RUN python -m venv /opt/venv\n"},
+            {"stream": "Step 3/4 : FROM python:3.11-slim\n"},
+            {"stream": "Step 4/4 : COPY --from=builder /opt/venv /opt/venv\n"},
+        ]
+    )
+    steps = tracker.finish(4.0)
+    assert [s.index for s in steps] == [1, 2, 3, 4]
+    assert steps[2].instruction == "FROM python:3.11-slim"

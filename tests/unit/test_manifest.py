@@ -1,0 +1,92 @@
+"""variants.toml: the repo's manifest loads; each kind of mistake is one clear error."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bench import manifest
+from bench.errors import BenchError
+
+GOOD = """schema = 1
+[[variant]]
+name = "slim"
+dockerfile = "Dockerfile"
+context = "app"
+description = "one line"
+edit_file = "main.py"
+size_budget = "500 MB"
+"""
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    (tmp_path / "app").mkdir()
+    (tmp_path / "app" / "main.py").write_text("print('hi')\n")
+    (tmp_path / "app" / "requirements.txt").write_text("idna==3.20\n")
+    (tmp_path / "Dockerfile").write_text("FROM python:3.11-slim\n")
+    (tmp_path / "variants.toml").write_text(GOOD)
+    return tmp_path
+
+
+def _error(project: Path, text: str) -> str:
+    (project / "variants.toml").write_text(text)
+    with pytest.raises(BenchError) as caught:
+        manifest.load(project / "variants.toml")
+    return caught.value.message
+
+
+def test_the_repos_manifest_has_the_five_variants() -> None:
+    loaded = manifest.load()
+    assert [v.name for v in loaded.variants] == ["full", "slim", "alpine", "multistage", "naive"]
+    assert [v.name for v in loaded.variants if v.deps_rerun_on_edit] == ["naive"]
+    assert all(v.requirements and v.requirements.is_file() for v in loaded.variants)
+
+
+def test_a_good_manifest_loads(project: Path) -> None:
+    loaded = manifest.load(project / "variants.toml")
+    (variant,) = loaded.variants
+    assert variant.size_budget_bytes == 500_000_000
+    assert variant.requirements == project / "app" / "requirements.txt"
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(BenchError, match="manifest not found"):
+        manifest.load(tmp_path / "nope.toml")
+
+
+def test_syntax_error_shows_line_and_column(project: Path) -> None:
+    message = _error(project, GOOD.replace('name = "slim"', 'name = "slim'))
+    assert "TOML syntax error" in message and "line 3" in message and "column" in message
+
+
+def test_missing_field_names_file_variant_and_field(project: Path) -> None:
+    message = _error(project, GOOD.replace('edit_file = "main.py"\n', ""))
+    assert message == f"{project / 'variants.toml'}: variant 'slim': field 'edit_file': missing"
+
+
+def test_unknown_field(project: Path) -> None:
+    message = _error(project, GOOD + 'colour = "blue"\n')
+    assert "variant 'slim': field 'colour': unknown field" in message
+
+
+def test_missing_dockerfile(project: Path) -> None:
+    message = _error(project, GOOD.replace('"Dockerfile"', '"Nope"'))
+    assert "field 'dockerfile'" in message and "does not exist" in message
+
+
+def test_duplicate_names(project: Path) -> None:
+    message = _error(project, GOOD + GOOD.split("\n", 1)[1])
+    assert message.endswith("variant 'slim': duplicate name")
+
+
+def test_unparsable_budget(project: Path) -> None:
+    message = _error(project, GOOD.replace('"500 MB"', '"lots"'))
+    assert "field 'size_budget'" in message and "expected a size like '500 MB'" in message
+
+
+def test_unknown_variant_on_the_command_line(project: Path) -> None:
+    loaded = manifest.load(project / "variants.toml")
+    with pytest.raises(BenchError, match="unknown variant fat in .*; known: slim"):
+        loaded.select(["fat"])

@@ -1,0 +1,119 @@
+"""The runner's scenarios with a fake builder: samples, re-run steps, failures as rows."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import pytest
+
+from bench import manifest
+from bench.models import Sample, VariantResult
+from bench.progress import SilentProgress
+from bench.runner import RunOptions, measure_variant
+from tests.unit.fakes import FakeWorkbench
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _tree_digest(root: Path) -> str:
+    digest = hashlib.sha256()
+    for path in sorted(root.rglob("*")):
+        if path.is_file() and "__pycache__" not in path.parts:
+            digest.update(str(path).encode() + path.read_bytes())
+    return digest.hexdigest()
+
+
+def _measure(
+    name: str, bench: FakeWorkbench, **options: object
+) -> tuple[VariantResult, list[VariantResult]]:
+    variant = manifest.load().select([name])[0]
+    saved: list[VariantResult] = []
+    scratch: list[Path] = []
+    result = measure_variant(
+        bench,
+        variant,
+        "run1",
+        RunOptions(**options),  # type: ignore[arg-type]
+        SilentProgress(),
+        saved.append,
+        scratch,
+    )
+    assert scratch == []  # scratch copies are gone
+    return result, saved
+
+
+def _samples(result: VariantResult, scenario: str) -> list[Sample]:
+    return [s for s in result.samples if s.scenario == scenario]
+
+
+def test_every_scenario_is_sampled_repeat_times() -> None:
+    result, saved = _measure("slim", FakeWorkbench(), repeat=3)
+    assert result.status == "ok"
+    assert [len(_samples(result, s)) for s in ("pull", "cold", "edit", "noop")] == [1, 3, 3, 3]
+    assert len(saved) >= 10  # a checkpoint after every measurement
+
+
+def test_cold_builds_run_every_step() -> None:
+    result, _ = _measure("slim", FakeWorkbench(), repeat=2)
+    for sample in _samples(result, "cold"):
+        assert all(not step.cached for step in sample.steps)
+        assert sample.duration_seconds == pytest.approx(
+            sum(step.duration_seconds for step in sample.steps)
+        )
+
+
+def test_an_edit_reruns_only_the_code_copy_and_what_follows() -> None:
+    result, _ = _measure("slim", FakeWorkbench(), repeat=2)
+    for sample in _samples(result, "edit"):
+        rerun = [step.instruction for step in sample.rerun_steps]
+        assert rerun[0].startswith("COPY --chown=10001:10001 main.py")
+        assert not any("pip install" in step for step in rerun)
+        assert sample.duration_seconds is not None and sample.duration_seconds < 1
+
+
+def test_naive_variant_reinstalls_dependencies_after_an_edit() -> None:
+    result, _ = _measure("naive", FakeWorkbench(), repeat=2)
+    for sample in _samples(result, "edit"):
+        assert any("pip install" in step.instruction for step in sample.rerun_steps)
+        assert sample.duration_seconds is not None and sample.duration_seconds > 12
+
+
+def test_noop_rebuild_is_all_cache_hits() -> None:
+    result, _ = _measure("slim", FakeWorkbench(), repeat=2)
+    for sample in _samples(result, "noop"):
+        assert sample.rerun_steps == ()
+
+
+def test_the_users_tree_is_untouched() -> None:
+    before = _tree_digest(REPO / "variants")
+    _measure("naive", FakeWorkbench(), repeat=2)
+    assert _tree_digest(REPO / "variants") == before
+
+
+def test_a_failing_build_is_a_failed_row_with_its_log() -> None:
+    result, _ = _measure("slim", FakeWorkbench(fail_build={"slim"}), repeat=3)
+    assert result.status == "failed"
+    assert result.reason is not None and "non-zero code" in result.reason
+    cold = _samples(result, "cold")
+    assert len(cold) == 1 and not cold[0].ok and cold[0].log_tail
+    assert result.smoke is None and not _samples(result, "edit")
+
+
+def test_a_base_that_cannot_be_pulled_fails_the_variant() -> None:
+    result, _ = _measure("multistage", FakeWorkbench(missing_bases={"python:3.11"}))
+    assert result.status == "failed"
+    assert result.reason == "base image python:3.11 cannot be pulled: manifest unknown"
+
+
+def test_a_failing_smoke_test_fails_the_variant_but_keeps_the_timings() -> None:
+    result, _ = _measure("alpine", FakeWorkbench(failing_smoke={"alpine"}), repeat=1)
+    assert result.status == "failed"
+    assert result.reason == "smoke test failed: container exited with code 1"
+    assert result.smoke is not None and result.smoke.log_tail
+    assert len(_samples(result, "edit")) == 1
+
+
+def test_scenarios_can_be_chosen() -> None:
+    result, _ = _measure("slim", FakeWorkbench(), repeat=2, scenarios=("cold",))
+    assert {s.scenario for s in result.samples} == {"cold"}

@@ -1,0 +1,321 @@
+"""Results files: exact round trips, atomic saves, clear errors for bad files, redaction.
+
+The format golden (golden/results-v1.json) pins the JSON shape of schema 1: if it changes,
+bump SCHEMA_VERSION in bench/storage.py. Regenerate with `UPDATE_GOLDEN=1 pytest tests/unit`.
+"""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+import re
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bench import storage
+from bench.errors import BenchError
+from bench.models import RunResult
+from tests.unit.sample_results import sample_run
+
+GOLDEN = Path(__file__).parent / "golden" / "results-v1.json"
+
+
+def _small_run() -> RunResult:
+    """slim (all record types) and broken (the failure paths): enough to pin the format."""
+    run = sample_run()
+    return replace(run, variants=tuple(v for v in run.variants if v.name in ("slim", "broken")))
+
+
+def _write_json(path: Path, data: Any) -> Path:
+    path.write_text(json.dumps(data))
+    return path
+
+
+def _error(path: Path) -> str:
+    with pytest.raises(BenchError) as caught:
+        storage.load(path)
+    message = caught.value.message
+    assert "\n" not in message
+    assert message.startswith(f"{path}: ")
+    return message
+
+
+# Round trip and format -----------------------------------------------------------------------
+
+
+def test_round_trip_gives_an_equal_run(tmp_path: Path) -> None:
+    run = sample_run()
+    path = tmp_path / f"{run.run_id}.json"
+    storage.save(run, path)
+    loaded = storage.load(path)
+    assert loaded == run
+    # Tuples stay tuples (lists would compare unequal and break hashing of frozen records).
+    assert isinstance(loaded.variants[0].samples[1].steps, tuple)
+    assert isinstance(loaded.provenance.bases[0], tuple)
+
+
+def test_from_dict_inverts_to_dict() -> None:
+    run = sample_run()
+    assert storage.from_dict(storage.to_dict(run), Path("x.json")) == run
+
+
+def test_top_level_keys() -> None:
+    data = storage.to_dict(sample_run())
+    assert list(data) == [
+        "schema_version",
+        "run_id",
+        "provenance",
+        "variants",
+        "complete",
+        "finished_utc",
+    ]
+    assert data["schema_version"] == storage.SCHEMA_VERSION == 1
+
+
+def test_format_matches_golden() -> None:
+    text = json.dumps(storage.to_dict(_small_run()), indent=2, ensure_ascii=False) + "\n"
+    if os.environ.get("UPDATE_GOLDEN") == "1":
+        GOLDEN.parent.mkdir(exist_ok=True)
+        GOLDEN.write_text(text, encoding="utf-8")
+    assert text == GOLDEN.read_text(encoding="utf-8"), "JSON format changed: bump the schema"
+
+
+def test_stored_schema_1_file_still_loads() -> None:
+    assert storage.load(GOLDEN) == _small_run()
+
+
+def test_saved_file_is_world_readable(tmp_path: Path) -> None:
+    path = tmp_path / "run.json"
+    storage.save(sample_run(), path)
+    assert path.stat().st_mode & 0o777 == 0o644
+
+
+# Atomic save ---------------------------------------------------------------------------------
+
+
+def _previous(tmp_path: Path) -> tuple[Path, str]:
+    path = tmp_path / "run.json"
+    storage.save(_small_run(), path)
+    return path, path.read_text()
+
+
+def _leftovers(tmp_path: Path) -> list[str]:
+    return sorted(p.name for p in tmp_path.iterdir() if p.name != "run.json")
+
+
+def test_save_replaces_the_previous_file(tmp_path: Path) -> None:
+    path, _ = _previous(tmp_path)
+    storage.save(sample_run(), path)
+    assert storage.load(path) == sample_run()
+    assert _leftovers(tmp_path) == []
+
+
+def test_failed_rename_keeps_the_previous_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # We run as root, so chmod cannot make the directory read-only: fail the rename instead.
+    path, before = _previous(tmp_path)
+
+    def read_only(*args: object) -> None:
+        raise OSError(errno.EROFS, "Read-only file system")
+
+    monkeypatch.setattr(os, "replace", read_only)
+    with pytest.raises(BenchError, match=re.escape(f"{path}: cannot write: Read-only file system")):
+        storage.save(sample_run(), path)
+    assert path.read_text() == before
+    assert _leftovers(tmp_path) == []
+
+
+def test_disk_full_midway_keeps_the_previous_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path, before = _previous(tmp_path)
+
+    def disk_full(fd: int) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(os, "fsync", disk_full)
+    with pytest.raises(
+        BenchError, match=re.escape(f"{path}: cannot write: No space left on device")
+    ):
+        storage.save(sample_run(), path)
+    assert path.read_text() == before
+    assert _leftovers(tmp_path) == []
+
+
+def test_interrupt_midway_leaves_no_temp_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path, before = _previous(tmp_path)
+
+    def interrupted(fd: int) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(os, "fsync", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        storage.save(sample_run(), path)
+    assert path.read_text() == before
+    assert _leftovers(tmp_path) == []
+
+
+def test_target_that_cannot_be_replaced_fails_for_real(tmp_path: Path) -> None:
+    # A directory in the way makes the rename fail even for root.
+    path = tmp_path / "run.json"
+    path.mkdir()
+    with pytest.raises(BenchError, match=re.escape(f"{path}: cannot write: Is a directory")):
+        storage.save(sample_run(), path)
+    assert path.is_dir()
+    assert list(tmp_path.iterdir()) == [path]
+
+
+def test_missing_directory(tmp_path: Path) -> None:
+    path = tmp_path / "nowhere" / "run.json"
+    with pytest.raises(
+        BenchError, match=re.escape(f"{path}: cannot write: No such file or directory")
+    ):
+        storage.save(sample_run(), path)
+
+
+# Bad files -----------------------------------------------------------------------------------
+
+
+def test_corrupt_file_names_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "run.json"
+    storage.save(sample_run(), path)
+    text = path.read_text()
+    path.write_text(text[: len(text) // 2])  # as if killed mid-write without atomic saves
+    assert "corrupt results file (invalid JSON at line" in _error(path)
+
+
+def test_newer_schema_is_refused(tmp_path: Path) -> None:
+    data = storage.to_dict(sample_run()) | {"schema_version": 3}
+    path = _write_json(tmp_path / "x.json", data)
+    assert _error(path) == (
+        f"{path}: written by a newer dockerfile-bench (schema 3, this one reads 1)"
+    )
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (lambda d: d.pop("run_id"), "invalid results file: missing run_id"),
+        (lambda d: d["variants"][0].pop("smoke"), "variants[0]: missing smoke"),
+        (lambda d: d["variants"][0].update(extra=1), "variants[0]: unexpected extra"),
+        (
+            lambda d: d["variants"][1]["samples"][1].update(duration_seconds="fast"),
+            "variants[1].samples[1].duration_seconds: expected a number, got text 'fast'",
+        ),
+        (
+            lambda d: d["provenance"]["engine"].update(cpus=True),
+            "provenance.engine.cpus: expected an integer, got true",
+        ),
+        (lambda d: d.update(complete="yes"), "complete: expected bool, got text 'yes'"),
+        (lambda d: d.update(variants={}), "variants: expected a list, got an object"),
+        (
+            lambda d: d["provenance"].update(bases=[["python:3.11"]]),
+            "provenance.bases[0]: expected a list of 2 items, got 1",
+        ),
+        (
+            lambda d: d["variants"][0].update(status="great"),
+            "variants[0]: unknown status 'great'",
+        ),
+        (lambda d: d.pop("schema_version"), "no integer schema_version"),
+        (lambda d: d.update(schema_version="1"), "no integer schema_version"),
+        (lambda d: d.update(schema_version=0), "unknown schema_version 0"),
+    ],
+)
+def test_invalid_content_names_the_file_and_the_place(
+    tmp_path: Path, change: Any, expected: str
+) -> None:
+    data = storage.to_dict(sample_run())
+    change(data)
+    path = _write_json(tmp_path / "x.json", data)
+    assert expected in _error(path)
+
+
+def test_not_an_object(tmp_path: Path) -> None:
+    path = _write_json(tmp_path / "x.json", [1, 2])
+    assert "not a JSON object" in _error(path)
+
+
+def test_not_text(tmp_path: Path) -> None:
+    path = tmp_path / "x.json"
+    path.write_bytes(b"\xff\xfe\x00binary")
+    assert "not UTF-8" in _error(path)
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    assert _error(tmp_path / "gone.json").endswith("no such results file")
+
+
+# Finding the latest --------------------------------------------------------------------------
+
+
+def test_latest_results_is_the_newest_run_id(tmp_path: Path) -> None:
+    for name in ("20261124T101502Z-3fa9c1", "20261125T080000Z-000001", "20261123T235959Z-ffffff"):
+        (tmp_path / f"{name}.json").write_text("{}")
+    (tmp_path / ".20261130T000000Z-aaaaaa.json.abc.tmp").write_text("")  # a save in progress
+    (tmp_path / "notes.txt").write_text("")
+    assert storage.latest_results(tmp_path).name == "20261125T080000Z-000001.json"
+
+
+@pytest.mark.parametrize("exists", [True, False])
+def test_latest_results_none(tmp_path: Path, exists: bool) -> None:
+    directory = tmp_path / "results"
+    if exists:
+        directory.mkdir()
+    with pytest.raises(BenchError, match=f"no results in {directory}"):
+        storage.latest_results(directory)
+
+
+# Redaction -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("https://user:pass@host/simple", "https://***@host/simple"),
+        (
+            "git clone https://ghp_abc@github.com/o/r.git",
+            "git clone https://***@github.com/o/r.git",
+        ),
+        (
+            "PIP_INDEX_URL=https://u:p%40ss@pypi.corp/simple",
+            "PIP_INDEX_URL=https://***@pypi.corp/simple",
+        ),
+        ("GITHUB_TOKEN=abc123 DEBUG=1", "GITHUB_TOKEN=*** DEBUG=1"),
+        ("db_password='s3 cret' user=bob", "db_password=*** user=bob"),
+        ('AWS_SECRET_ACCESS_KEY="x/y+z"', "AWS_SECRET_ACCESS_KEY=***"),
+        ("A=1,NPM_TOKEN=t0k,B=2", "A=1,NPM_TOKEN=***,B=2"),
+        ("--api-key=zzz", "--api-key=***"),
+        ("url=https://x.org/?api_key=abc&page=2", "url=https://x.org/?api_key=***&page=2"),
+        (
+            "PIP_NO_INDEX=1 PIP_FIND_LINKS=http://127.0.0.1:8765/",
+            "PIP_NO_INDEX=1 PIP_FIND_LINKS=http://127.0.0.1:8765/",
+        ),
+        ("mail me@example.org, see http://host/a@b", "mail me@example.org, see http://host/a@b"),
+        ("nothing to hide", "nothing to hide"),
+    ],
+)
+def test_redact(text: str, expected: str) -> None:
+    assert storage.redact(text) == expected
+
+
+def test_redact_value() -> None:
+    assert storage.redact_value("HF_TOKEN", "hf_abc") == "***"
+    assert storage.redact_value("PIP_INDEX_URL", "https://u:p@h/simple") == "https://***@h/simple"
+    assert storage.redact_value("PIP_NO_INDEX", "1") == "1"
+
+
+def test_save_does_not_redact(tmp_path: Path) -> None:
+    # Redaction is the runner's job, before records exist: storage writes what it is given.
+    run = sample_run()
+    options = (("build_args", "API_TOKEN=visible"),)
+    run = replace(run, provenance=replace(run.provenance, options=options))
+    path = tmp_path / "run.json"
+    storage.save(run, path)
+    assert "API_TOKEN=visible" in path.read_text()

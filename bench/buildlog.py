@@ -27,6 +27,7 @@ class StepTracker:
         self._steps: list[BuildStep] = []
         self._current: tuple[int, str, float] | None = None
         self._current_cached = False
+        self._seen_from = False
         self.image_id: str | None = None
         self.error: str | None = None
         self._tail: deque[str] = deque(maxlen=_LOG_TAIL_LINES)
@@ -57,8 +58,14 @@ class StepTracker:
         match = _STEP.match(line)
         if match:
             self._close(now)
-            self._current = (int(match.group(1)), match.group(3).strip(), now)
-            self._current_cached = False
+            instruction = match.group(3).strip()
+            self._current = (int(match.group(1)), instruction, now)
+            keyword = instruction.split(None, 1)[0].upper() if instruction else ""
+            if keyword == "FROM":
+                self._seen_from = True
+            # FROM (base present) and the ARGs before the first FROM do no work and have no
+            # cache entry: counting them as re-run would make every no-op look like a rebuild.
+            self._current_cached = keyword == "FROM" or (keyword == "ARG" and not self._seen_from)
         elif line.strip() == "---> Using cache":
             self._current_cached = True
 

@@ -76,7 +76,7 @@ def write_reports(runs: list[RunResult], sources: list[Path], report_dir: Path) 
     report_dir.mkdir(parents=True, exist_ok=True)
     markdown = report_dir / "latest.md"
     csv = report_dir / "samples.csv"
-    storage.write_text_atomic(markdown, report.render_markdown(runs, sources=sources))
+    storage.write_text_atomic(markdown, report.render_markdown(runs))
     report.write_csv(runs, csv)
     return [markdown, csv]
 

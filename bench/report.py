@@ -62,7 +62,10 @@ def render_markdown(runs: Sequence[RunResult], chart_paths: dict[str, str] | Non
 
 
 def write_csv(runs: Sequence[RunResult], path: Path) -> None:
-    """One row per sample: run_id, variant, scenario, repeat, ok, duration, re-run steps, error."""
+    """One row per sample: run_id, variant, scenario, repeat, ok, duration, re-run steps, error.
+
+    rerun_steps counts as the report does: FROM and the ARGs before it are left out.
+    """
     columns = [
         "run_id",
         "variant",
@@ -121,10 +124,12 @@ def _absent(variant: VariantResult) -> str:
     """What a cell says when its record is missing: why, never blank."""
     if variant.status == "ok":
         return "not measured"
+    if variant.status == "skipped":
+        return f"skipped: {_short(variant.reason, _SHORT_FAILURE)}"
     # Reasons read "build failed: <details>"; the cell keeps the head ("failed: build"),
     # the full reason is listed once under the variants.
     head = _text(variant.reason).split(": ", 1)[0].removesuffix(" failed")
-    return f"{variant.status}: {_short(head, _SHORT_FAILURE)}"
+    return f"failed: {_short(head, _SHORT_FAILURE)}"
 
 
 def _text(value: object) -> str:

@@ -88,16 +88,15 @@ def write_text_atomic(path: Path, text: str) -> None:
 
 
 def _sync_directory(directory: Path) -> None:
-    # Makes the rename itself durable across a power cut. Some file systems refuse to
-    # fsync a directory; the data is already safe then, so that is not an error.
+    # Makes the rename itself survive a power cut. Some file systems refuse to fsync a
+    # directory: the new file is in place all the same, not worth failing a run for.
     try:
         fd = os.open(directory, os.O_RDONLY)
     except OSError:
         return
     try:
-        os.fsync(fd)
-    except OSError:
-        pass
+        with contextlib.suppress(OSError):
+            os.fsync(fd)
     finally:
         os.close(fd)
 

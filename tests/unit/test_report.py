@@ -13,6 +13,7 @@ import os
 import re
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -44,8 +45,8 @@ def _variant(run: RunResult, name: str) -> VariantResult:
     return next(v for v in run.variants if v.name == name)
 
 
-def _with_variant(run: RunResult, name: str, **changes: object) -> RunResult:
-    variants = tuple(replace(v, **changes) if v.name == name else v for v in run.variants)  # type: ignore[arg-type]
+def _with_variant(run: RunResult, name: str, **changes: Any) -> RunResult:
+    variants = tuple(replace(v, **changes) if v.name == name else v for v in run.variants)
     return replace(run, variants=variants)
 
 

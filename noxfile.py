@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import nox
 
 nox.options.default_venv_backend = "venv"
@@ -45,6 +47,22 @@ def bench(session: nox.Session) -> None:
     _install(session)
     _lab_up(session)
     session.run("python", "-m", "bench", "run", *session.posargs)
+
+
+@nox.session
+def check(session: nox.Session) -> None:
+    """The CI size gate: build every variant once, compare with the committed baseline."""
+    _install(session)
+    _lab_up(session)
+    out = "reports/results/check"
+    session.run("rm", "-rf", out, external=True)
+    # One cold build per variant, and one edit sample for the cache-regression rule.
+    session.run("python", "-m", "bench", "run", "--repeat", "1", "--scenario", "pull",
+                "--scenario", "cold", "--scenario", "edit", "--out", out, "--no-report",
+                success_codes=[0, 1])
+    (results,) = sorted(Path(out).glob("*.json"))[-1:]
+    session.run("python", "-m", "bench", "check", str(results), *session.posargs,
+                "--markdown", f"{out}/summary.md")
 
 
 @nox.session

@@ -46,6 +46,8 @@ def _parser() -> argparse.ArgumentParser:
                      help="directory for the results JSON (reports/results)")
     run.add_argument("--report-dir", type=Path, default=Path("reports"),
                      help="where latest.md and samples.csv are written (reports)")
+    run.add_argument("--no-report", action="store_true",
+                     help="write only the results JSON, not latest.md and samples.csv")
 
     smoke = commands.add_parser("smoke", help="build variants once and smoke-test them")
     _manifest_options(smoke)
@@ -56,6 +58,30 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument("results", nargs="*", type=Path,
                         help="results files (default: the newest in reports/results)")
     report.add_argument("--report-dir", type=Path, default=Path("reports"))
+    baseline = commands.add_parser("baseline", help="the committed size baseline")
+    baseline_commands = baseline.add_subparsers(dest="baseline_command", required=True,
+                                                metavar="ACTION")
+    update = baseline_commands.add_parser("update", help="write the baseline from results")
+    update.add_argument("results", nargs="?", type=Path,
+                        help="results file (default: the newest in reports/results)")
+    update.add_argument("--baseline", type=Path,
+                        help="baseline file (default: reports/baseline.json for the lab's "
+                        "stand-in bases, reports/baseline-online.json otherwise)")
+
+    check = commands.add_parser("check", help="fail when an image grew past the baseline")
+    check.add_argument("results", nargs="?", type=Path,
+                       help="results file (default: the newest in reports/results)")
+    check.add_argument("--baseline", type=Path, help="baseline file (default: chosen by mode)")
+    check.add_argument("--manifest", type=Path, default=manifest_module.DEFAULT_MANIFEST,
+                       help="variants.toml with the size budgets and rules")
+    check.add_argument("--tolerance", type=float, default=5.0, metavar="PERCENT",
+                       help="growth allowed, in %% of the baseline size (5)")
+    check.add_argument("--tolerance-min", default="5 MB", metavar="SIZE",
+                       help="growth always allowed, whatever the percentage (5 MB)")
+    check.add_argument("--max-new-layers", type=int, default=2, metavar="N",
+                       help="layers a variant may gain over its baseline (2)")
+    check.add_argument("--markdown", type=Path, metavar="FILE",
+                       help="also write the markdown summary here")
     return parser
 
 
@@ -95,6 +121,11 @@ def _dispatch(args: argparse.Namespace) -> int:
         from bench import commands_lab
 
         return commands_lab.run(args)
+    if args.command in ("check", "baseline"):
+        from bench import commands_check
+
+        return commands_check.check(args) if args.command == "check" else (
+            commands_check.update_baseline(args))
     if args.command in ("run", "smoke", "report"):
         from bench import commands_run
 

@@ -31,9 +31,10 @@ def run(args: argparse.Namespace) -> int:
         keep_images=args.keep_images, network=args.network, pip_index_url=args.pip_index_url,
     )
     result, path, exit_code = benchmark.run(request, ConsoleProgress(total_variants=len(variants)))
-    written = write_reports([result], [path], args.report_dir)
     print(f"results: {path}")
-    print("report:  " + ", ".join(str(p) for p in written))
+    if not args.no_report:
+        written = write_reports([result], [path], args.report_dir)
+        print("report:  " + ", ".join(str(p) for p in written))
     _print_summary(result)
     return exit_code
 

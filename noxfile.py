@@ -57,12 +57,35 @@ def check(session: nox.Session) -> None:
     out = "reports/results/check"
     session.run("rm", "-rf", out, external=True)
     # One cold build per variant, and one edit sample for the cache-regression rule.
-    session.run("python", "-m", "bench", "run", "--repeat", "1", "--scenario", "pull",
-                "--scenario", "cold", "--scenario", "edit", "--out", out, "--no-report",
-                success_codes=[0, 1])
+    session.run(
+        "python",
+        "-m",
+        "bench",
+        "run",
+        "--repeat",
+        "1",
+        "--scenario",
+        "pull",
+        "--scenario",
+        "cold",
+        "--scenario",
+        "edit",
+        "--out",
+        out,
+        "--no-report",
+        success_codes=[0, 1],
+    )
     (results,) = sorted(Path(out).glob("*.json"))[-1:]
-    session.run("python", "-m", "bench", "check", str(results), *session.posargs,
-                "--markdown", f"{out}/summary.md")
+    session.run(
+        "python",
+        "-m",
+        "bench",
+        "check",
+        str(results),
+        *session.posargs,
+        "--markdown",
+        f"{out}/summary.md",
+    )
 
 
 @nox.session
@@ -72,7 +95,13 @@ def lint(session: nox.Session) -> None:
     session.run("ruff", "check", "bench", "tests", "noxfile.py")
     session.run("ruff", "format", "--check", "bench", "tests", "noxfile.py")
     session.run("mypy")
-    session.run("hadolint", "--config", "variants/.hadolint.yaml",
-                "variants/full/Dockerfile", "variants/slim/Dockerfile",
-                "variants/alpine/Dockerfile", "variants/multistage/Dockerfile",
-                "variants/naive/Dockerfile")
+    session.run(
+        "hadolint",
+        "--config",
+        "variants/.hadolint.yaml",
+        "variants/full/Dockerfile",
+        "variants/slim/Dockerfile",
+        "variants/alpine/Dockerfile",
+        "variants/multistage/Dockerfile",
+        "variants/naive/Dockerfile",
+    )

@@ -59,22 +59,28 @@ def from_run(run: RunResult) -> Baseline:
     for result in run.variants:
         if result.status != "ok" or result.image is None:
             continue
-        layers = tuple(BaselineLayer(layer.instruction, layer.size_bytes)
-                       for layer in result.image.layers)
-        variants.append(BaselineVariant(
-            name=result.name,
-            size_bytes=result.image.size_bytes,
-            compressed_bytes=result.image.compressed_bytes,
-            layer_count=sum(1 for layer in layers if layer.size_bytes > 0),
-            layers=layers,
-        ))
+        layers = tuple(
+            BaselineLayer(layer.instruction, layer.size_bytes) for layer in result.image.layers
+        )
+        variants.append(
+            BaselineVariant(
+                name=result.name,
+                size_bytes=result.image.size_bytes,
+                compressed_bytes=result.image.compressed_bytes,
+                layer_count=sum(1 for layer in layers if layer.size_bytes > 0),
+                layers=layers,
+            )
+        )
     if not variants:
         raise BenchError(f"run {run.run_id} has no variant that built and ran: no baseline")
     return Baseline(
-        run_id=run.run_id, git_sha=run.provenance.git_sha, lab_mode=run.provenance.lab_mode,
+        run_id=run.run_id,
+        git_sha=run.provenance.git_sha,
+        lab_mode=run.provenance.lab_mode,
         bases_are_standins=run.provenance.bases_are_standins,
         engine_version=run.provenance.engine.server_version,
-        created_utc=run.finished_utc or run.provenance.started_utc, variants=tuple(variants),
+        created_utc=run.finished_utc or run.provenance.started_utc,
+        variants=tuple(variants),
     )
 
 
@@ -88,30 +94,40 @@ def load(path: Path) -> Baseline:
     try:
         data = json.loads(path.read_text())
     except FileNotFoundError as error:
-        raise BenchError(f"{path}: no baseline; create one with "
-                         "`python -m bench baseline update RESULTS`") from error
+        raise BenchError(
+            f"{path}: no baseline; create one with `python -m bench baseline update RESULTS`"
+        ) from error
     except (OSError, ValueError) as error:
         raise BenchError(f"{path}: not a readable baseline ({error})") from error
     try:
         version = data["schema_version"]
         if not isinstance(version, int) or version > BASELINE_SCHEMA_VERSION:
-            raise BenchError(f"{path}: written by a newer dockerfile-bench (baseline schema "
-                             f"{version}, this one reads {BASELINE_SCHEMA_VERSION})")
+            raise BenchError(
+                f"{path}: written by a newer dockerfile-bench (baseline schema "
+                f"{version}, this one reads {BASELINE_SCHEMA_VERSION})"
+            )
         variants = tuple(
             BaselineVariant(
-                name=str(v["name"]), size_bytes=_int(v["size_bytes"]),
-                compressed_bytes=None if v["compressed_bytes"] is None
+                name=str(v["name"]),
+                size_bytes=_int(v["size_bytes"]),
+                compressed_bytes=None
+                if v["compressed_bytes"] is None
                 else _int(v["compressed_bytes"]),
                 layer_count=_int(v["layer_count"]),
-                layers=tuple(BaselineLayer(str(layer["instruction"]), _int(layer["size_bytes"]))
-                             for layer in v["layers"]),
+                layers=tuple(
+                    BaselineLayer(str(layer["instruction"]), _int(layer["size_bytes"]))
+                    for layer in v["layers"]
+                ),
             )
             for v in data["variants"]
         )
         return Baseline(
-            run_id=str(data["run_id"]), git_sha=str(data["git_sha"]),
-            lab_mode=str(data["lab_mode"]), bases_are_standins=bool(data["bases_are_standins"]),
-            engine_version=str(data["engine_version"]), created_utc=str(data["created_utc"]),
+            run_id=str(data["run_id"]),
+            git_sha=str(data["git_sha"]),
+            lab_mode=str(data["lab_mode"]),
+            bases_are_standins=bool(data["bases_are_standins"]),
+            engine_version=str(data["engine_version"]),
+            created_utc=str(data["created_utc"]),
             variants=variants,
         )
     except (KeyError, TypeError, ValueError) as error:

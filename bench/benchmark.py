@@ -54,11 +54,20 @@ def _utc_now() -> str:
 
 def _git_sha(directory: Path) -> str:
     try:
-        sha = subprocess.run(["git", "rev-parse", "--short=12", "HEAD"], cwd=directory,
-                             capture_output=True, text=True, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
-                               cwd=directory, capture_output=True, text=True,
-                               check=True).stdout.strip()
+        sha = subprocess.run(
+            ["git", "rev-parse", "--short=12", "HEAD"],
+            cwd=directory,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=directory,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
     return f"{sha}-dirty" if dirty else sha
@@ -84,8 +93,9 @@ def _connect() -> tuple[Engine, str, LabPaths]:
     return engine, mode, paths
 
 
-def _build_settings(request: RunRequest, mode: str, paths: LabPaths) -> tuple[dict[str, str],
-                                                                            str | None]:
+def _build_settings(
+    request: RunRequest, mode: str, paths: LabPaths
+) -> tuple[dict[str, str], str | None]:
     build_args: dict[str, str] = dict(request.options.build_args)
     network = request.network
     if request.pip_index_url:
@@ -126,8 +136,9 @@ def run(request: RunRequest, progress: Progress) -> tuple[RunResult, Path, int]:
     scratch_dirs: list[Path] = []
 
     def save(complete: bool = False) -> RunResult:
-        result = RunResult(run_id, provenance, (*finished, *current), complete,
-                           _utc_now() if complete else None)
+        result = RunResult(
+            run_id, provenance, (*finished, *current), complete, _utc_now() if complete else None
+        )
         storage.save(result, path)
         return result
 
@@ -140,16 +151,20 @@ def run(request: RunRequest, progress: Progress) -> tuple[RunResult, Path, int]:
         with _sigterm_raises():
             for variant in request.variants:
                 try:
-                    outcome = measure_variant(bench, variant, run_id, options, progress,
-                                              checkpoint, scratch_dirs)
+                    outcome = measure_variant(
+                        bench, variant, run_id, options, progress, checkpoint, scratch_dirs
+                    )
                 except BenchError as error:
                     # The engine went away (or similar): keep what we have, stop the run.
-                    finished.append(replace(current[0], status="failed", reason=error.message)
-                                    if current else crashed(variant, error))
+                    finished.append(
+                        replace(current[0], status="failed", reason=error.message)
+                        if current
+                        else crashed(variant, error)
+                    )
                     current.clear()
                     save()
                     raise BenchError(f"{error.message}; results so far are in {path}") from error
-                except Exception as error:  # noqa: BLE001 - one variant's bug must not lose the run
+                except Exception as error:
                     outcome = crashed(variant, error)
                 finished.append(outcome)
                 current.clear()
@@ -186,8 +201,13 @@ def _signals_ignored() -> Iterator[None]:
             signal.signal(sig, handler)
 
 
-def _cleanup(engine: Engine, run_id: str, keep_images: bool, scratch_dirs: list[Path],
-             engine_may_be_gone: bool = False) -> None:
+def _cleanup(
+    engine: Engine,
+    run_id: str,
+    keep_images: bool,
+    scratch_dirs: list[Path],
+    engine_may_be_gone: bool = False,
+) -> None:
     """Remove this run's containers, images and scratch copies; nothing else."""
     from bench.context import remove_scratch
 
@@ -203,12 +223,14 @@ def _cleanup(engine: Engine, run_id: str, keep_images: bool, scratch_dirs: list[
     except BenchError:
         if not engine_may_be_gone:
             raise
-        print(f"warning: could not clean up run {run_id}: the engine does not answer",
-              file=sys.stderr)
+        print(
+            f"warning: could not clean up run {run_id}: the engine does not answer", file=sys.stderr
+        )
 
 
-def _bases(engine: Engine, variants: tuple[Variant, ...],
-           options: RunOptions) -> tuple[tuple[str, str], ...]:
+def _bases(
+    engine: Engine, variants: tuple[Variant, ...], options: RunOptions
+) -> tuple[tuple[str, str], ...]:
     from bench.dockerfile import base_images
 
     found: dict[str, str] = {}
@@ -226,8 +248,9 @@ def _bases(engine: Engine, variants: tuple[Variant, ...],
     return tuple(sorted(found.items()))
 
 
-def _recorded_options(request: RunRequest, options: RunOptions,
-                      network: str | None) -> tuple[tuple[str, str], ...]:
+def _recorded_options(
+    request: RunRequest, options: RunOptions, network: str | None
+) -> tuple[tuple[str, str], ...]:
     recorded = {
         "manifest": str(request.manifest.path),
         "variants": ",".join(v.name for v in request.variants),

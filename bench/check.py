@@ -74,17 +74,29 @@ class CheckResult:
         return any(v.status == "fail" for v in self.verdicts)
 
 
-def check(run: RunResult, baseline: Baseline | None, budgets: Mapping[str, Variant],
-          tolerance: Tolerance = Tolerance()) -> CheckResult:
+def check(
+    run: RunResult,
+    baseline: Baseline | None,
+    budgets: Mapping[str, Variant],
+    tolerance: Tolerance = Tolerance(),
+) -> CheckResult:
     """One verdict per variant in the results or in the baseline."""
-    verdicts = [_verdict(result, baseline, budgets.get(result.name), tolerance)
-                for result in run.variants]
+    verdicts = [
+        _verdict(result, baseline, budgets.get(result.name), tolerance) for result in run.variants
+    ]
     if baseline is not None:
         measured = {v.name for v in run.variants}
         verdicts += [
-            Verdict(b.name, "missing", b.size_bytes, None, _budget(budgets.get(b.name)),
-                    ("in the baseline but not in these results",))
-            for b in baseline.variants if b.name not in measured
+            Verdict(
+                b.name,
+                "missing",
+                b.size_bytes,
+                None,
+                _budget(budgets.get(b.name)),
+                ("in the baseline but not in these results",),
+            )
+            for b in baseline.variants
+            if b.name not in measured
         ]
     return CheckResult(tuple(verdicts))
 
@@ -93,13 +105,20 @@ def _budget(variant: Variant | None) -> int | None:
     return variant.size_budget_bytes if variant else None
 
 
-def _verdict(result: VariantResult, baseline: Baseline | None, variant: Variant | None,
-             tolerance: Tolerance) -> Verdict:
+def _verdict(
+    result: VariantResult, baseline: Baseline | None, variant: Variant | None, tolerance: Tolerance
+) -> Verdict:
     budget = _budget(variant)
     base = baseline.variant(result.name) if baseline else None
     if result.image is None:
-        return Verdict(result.name, "fail", base.size_bytes if base else None, None, budget,
-                       (f"no image to check: {result.reason or result.status}",))
+        return Verdict(
+            result.name,
+            "fail",
+            base.size_bytes if base else None,
+            None,
+            budget,
+            (f"no image to check: {result.reason or result.status}",),
+        )
     size = result.image.size_bytes
     reasons: list[str] = []
     if budget is not None and size > budget:
@@ -108,25 +127,36 @@ def _verdict(result: VariantResult, baseline: Baseline | None, variant: Variant 
     if base is not None:
         allowed = tolerance.allowed_growth_bytes(base.size_bytes)
         if size - base.size_bytes > allowed:
-            reasons.append(f"grew {size - base.size_bytes:,} bytes, more than the "
-                           f"{allowed:,} allowed")
+            reasons.append(
+                f"grew {size - base.size_bytes:,} bytes, more than the {allowed:,} allowed"
+            )
         layer_count = sum(1 for layer in result.image.layers if layer.size_bytes > 0)
         if layer_count - base.layer_count > tolerance.max_new_layers:
-            reasons.append(f"{layer_count - base.layer_count} more layers than the baseline "
-                           f"(limit {tolerance.max_new_layers})")
+            reasons.append(
+                f"{layer_count - base.layer_count} more layers than the baseline "
+                f"(limit {tolerance.max_new_layers})"
+            )
         grown = changed_layers(base.layers, result.image.layers)
     if variant is not None:
         if variant.rules.max_layers is not None:
             layer_count = sum(1 for layer in result.image.layers if layer.size_bytes > 0)
             if layer_count > variant.rules.max_layers:
-                reasons.append(f"{layer_count} layers, more than max_layers "
-                               f"{variant.rules.max_layers}")
+                reasons.append(
+                    f"{layer_count} layers, more than max_layers {variant.rules.max_layers}"
+                )
         reasons += _cache_regression(result, variant)
     status = "fail" if reasons else ("pass" if base is not None else "new")
     if base is None and not reasons:
         reasons.append("no baseline for this variant yet")
-    return Verdict(result.name, status, base.size_bytes if base else None, size, budget,
-                   tuple(reasons), grown if status == "fail" else ())
+    return Verdict(
+        result.name,
+        status,
+        base.size_bytes if base else None,
+        size,
+        budget,
+        tuple(reasons),
+        grown if status == "fail" else (),
+    )
 
 
 def _cache_regression(result: VariantResult, variant: Variant) -> list[str]:
@@ -137,17 +167,20 @@ def _cache_regression(result: VariantResult, variant: Variant) -> list[str]:
             continue
         rerun = [s.instruction for s in sample.rerun_steps if DEPENDENCY_STEP.search(s.instruction)]
         if rerun:
-            return [f"a code edit re-ran the dependency step `{rerun[0][:60]}` "
-                    "(the manifest says it must not)"]
+            return [
+                f"a code edit re-ran the dependency step `{rerun[0][:60]}` "
+                "(the manifest says it must not)"
+            ]
     return []
 
 
-def changed_layers(baseline: Sequence[BaselineLayer], current: Sequence[Layer],
-                   min_growth_bytes: int = 1_000_000) -> tuple[LayerChange, ...]:
+def changed_layers(
+    baseline: Sequence[BaselineLayer], current: Sequence[Layer], min_growth_bytes: int = 1_000_000
+) -> tuple[LayerChange, ...]:
     """Layers that appeared or grew, matched to the baseline's by instruction, in order."""
     remaining: dict[str, list[int]] = {}
-    for layer in baseline:
-        remaining.setdefault(_normal(layer.instruction), []).append(layer.size_bytes)
+    for old in baseline:
+        remaining.setdefault(_normal(old.instruction), []).append(old.size_bytes)
     changes = []
     for layer in current:
         previous = remaining.get(_normal(layer.instruction))

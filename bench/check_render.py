@@ -12,9 +12,13 @@ _HEADER = ["variant", "baseline", "current", "change", "budget", "verdict"]
 
 def _row(verdict: Verdict) -> list[str]:
     delta, share = verdict.delta_bytes, verdict.delta_share
-    change = "n/a (no baseline)" if delta is None else (
-        f"{'+' if delta >= 0 else ''}{format_bytes(delta)}"
-        + (f" ({share * 100:+.1f} %)" if share is not None else "")
+    change = (
+        "n/a (no baseline)"
+        if delta is None
+        else (
+            f"{'+' if delta >= 0 else ''}{format_bytes(delta)}"
+            + (f" ({share * 100:+.1f} %)" if share is not None else "")
+        )
     )
     return [
         verdict.variant,
@@ -34,23 +38,36 @@ def _details(result: CheckResult, code: str = "") -> list[str]:
         for reason in verdict.reasons:
             lines.append(f"{verdict.variant}: {reason}")
         for layer in verdict.grown_layers[:5]:
-            what = ("new layer" if layer.baseline_bytes is None
-                    else f"grew from {format_bytes(layer.baseline_bytes)}")
-            lines.append(f"  {verdict.variant}: {code}{layer.instruction[:90]}{code} "
-                         f"+{format_bytes(layer.delta_bytes)} ({what})")
+            what = (
+                "new layer"
+                if layer.baseline_bytes is None
+                else f"grew from {format_bytes(layer.baseline_bytes)}"
+            )
+            lines.append(
+                f"  {verdict.variant}: {code}{layer.instruction[:90]}{code} "
+                f"+{format_bytes(layer.delta_bytes)} ({what})"
+            )
     return lines
 
 
 def render_terminal(result: CheckResult) -> str:
-    table = tabulate([_row(v) for v in result.verdicts], headers=_HEADER, tablefmt="simple",
-                     disable_numparse=True)
+    table = tabulate(
+        [_row(v) for v in result.verdicts],
+        headers=_HEADER,
+        tablefmt="simple",
+        disable_numparse=True,
+    )
     verdict = "FAILED: a variant regressed" if result.failed else "passed"
     return "\n".join([table, "", *_details(result), f"size check {verdict}"]) + "\n"
 
 
 def render_markdown(result: CheckResult, baseline_name: str) -> str:
-    table = tabulate([_row(v) for v in result.verdicts], headers=_HEADER, tablefmt="github",
-                     disable_numparse=True)
+    table = tabulate(
+        [_row(v) for v in result.verdicts],
+        headers=_HEADER,
+        tablefmt="github",
+        disable_numparse=True,
+    )
     title = "❌ Image size check failed" if result.failed else "✅ Image size check passed"
     details = _details(result, code="`")
     lines = [f"### {title}", "", f"Compared with `{baseline_name}`.", "", table, ""]

@@ -23,75 +23,158 @@ def _parser() -> argparse.ArgumentParser:
     lab = commands.add_parser("lab", help="the offline lab: private engine, registry, wheelhouse")
     lab_commands = lab.add_subparsers(dest="lab_command", required=True, metavar="ACTION")
     lab_up = lab_commands.add_parser("up", help="use a reachable engine, or start a private lab")
-    lab_up.add_argument("--manifest", type=Path, default=manifest_module.DEFAULT_MANIFEST,
-                        help="variants.toml whose requirements fill the wheelhouse")
-    lab_up.add_argument("--debian-mirror", metavar="URL",
-                        help="Debian archive for debootstrap (default: from the host's apt)")
+    lab_up.add_argument(
+        "--manifest",
+        type=Path,
+        default=manifest_module.DEFAULT_MANIFEST,
+        help="variants.toml whose requirements fill the wheelhouse",
+    )
+    lab_up.add_argument(
+        "--debian-mirror",
+        metavar="URL",
+        help="Debian archive for debootstrap (default: from the host's apt)",
+    )
     lab_commands.add_parser("status", help="mode, engine, registry, wheelhouse, bases")
     lab_commands.add_parser("down", help="stop the processes the lab started")
     lab_wheels = lab_commands.add_parser("wheels", help="add wheels to the lab's wheelhouse")
-    lab_wheels.add_argument("-r", "--requirement", type=Path, action="append", required=True,
-                            dest="requirements", metavar="FILE")
+    lab_wheels.add_argument(
+        "-r",
+        "--requirement",
+        type=Path,
+        action="append",
+        required=True,
+        dest="requirements",
+        metavar="FILE",
+    )
     run = commands.add_parser("run", help="measure variants and write results and reports")
     _manifest_options(run)
     run.add_argument("--repeat", type=_positive, default=3, help="samples per scenario (3)")
-    run.add_argument("--scenario", action="append", choices=SCENARIOS, dest="scenarios",
-                     help="only these scenarios (repeatable; default: all)")
+    run.add_argument(
+        "--scenario",
+        action="append",
+        choices=SCENARIOS,
+        dest="scenarios",
+        help="only these scenarios (repeatable; default: all)",
+    )
     run.add_argument("--network", help="network mode for builds (lab default: host)")
     run.add_argument("--pip-index-url", metavar="URL", help="package index for pip in builds")
     run.add_argument("--keep-images", action="store_true", help="keep the images built")
-    run.add_argument("--no-compressed", action="store_true",
-                     help="skip the compressed size (saves a gzip pass over every image)")
-    run.add_argument("--out", type=Path, default=Path("reports/results"),
-                     help="directory for the results JSON (reports/results)")
-    run.add_argument("--report-dir", type=Path, default=Path("reports"),
-                     help="where latest.md and samples.csv are written (reports)")
-    run.add_argument("--no-report", action="store_true",
-                     help="write only the results JSON, not latest.md and samples.csv")
+    run.add_argument(
+        "--no-compressed",
+        action="store_true",
+        help="skip the compressed size (saves a gzip pass over every image)",
+    )
+    run.add_argument(
+        "--out",
+        type=Path,
+        default=Path("reports/results"),
+        help="directory for the results JSON (reports/results)",
+    )
+    run.add_argument(
+        "--report-dir",
+        type=Path,
+        default=Path("reports"),
+        help="where latest.md and samples.csv are written (reports)",
+    )
+    run.add_argument(
+        "--no-report",
+        action="store_true",
+        help="write only the results JSON, not latest.md and samples.csv",
+    )
 
     smoke = commands.add_parser("smoke", help="build variants once and smoke-test them")
     _manifest_options(smoke)
-    smoke.add_argument("--out", type=Path, default=Path("reports/results/smoke"),
-                       help="directory for the results JSON (reports/results/smoke)")
+    smoke.add_argument(
+        "--out",
+        type=Path,
+        default=Path("reports/results/smoke"),
+        help="directory for the results JSON (reports/results/smoke)",
+    )
 
     report = commands.add_parser("report", help="regenerate the markdown from results files")
-    report.add_argument("results", nargs="*", type=Path,
-                        help="results files (default: the newest in reports/results)")
+    report.add_argument(
+        "results",
+        nargs="*",
+        type=Path,
+        help="results files (default: the newest in reports/results)",
+    )
     report.add_argument("--report-dir", type=Path, default=Path("reports"))
     baseline = commands.add_parser("baseline", help="the committed size baseline")
-    baseline_commands = baseline.add_subparsers(dest="baseline_command", required=True,
-                                                metavar="ACTION")
+    baseline_commands = baseline.add_subparsers(
+        dest="baseline_command", required=True, metavar="ACTION"
+    )
     update = baseline_commands.add_parser("update", help="write the baseline from results")
-    update.add_argument("results", nargs="?", type=Path,
-                        help="results file (default: the newest in reports/results)")
-    update.add_argument("--baseline", type=Path,
-                        help="baseline file (default: reports/baseline.json for the lab's "
-                        "stand-in bases, reports/baseline-online.json otherwise)")
+    update.add_argument(
+        "results",
+        nargs="?",
+        type=Path,
+        help="results file (default: the newest in reports/results)",
+    )
+    update.add_argument(
+        "--baseline",
+        type=Path,
+        help="baseline file (default: reports/baseline.json for the lab's "
+        "stand-in bases, reports/baseline-online.json otherwise)",
+    )
 
     check = commands.add_parser("check", help="fail when an image grew past the baseline")
-    check.add_argument("results", nargs="?", type=Path,
-                       help="results file (default: the newest in reports/results)")
+    check.add_argument(
+        "results",
+        nargs="?",
+        type=Path,
+        help="results file (default: the newest in reports/results)",
+    )
     check.add_argument("--baseline", type=Path, help="baseline file (default: chosen by mode)")
-    check.add_argument("--manifest", type=Path, default=manifest_module.DEFAULT_MANIFEST,
-                       help="variants.toml with the size budgets and rules")
-    check.add_argument("--tolerance", type=float, default=5.0, metavar="PERCENT",
-                       help="growth allowed, in %% of the baseline size (5)")
-    check.add_argument("--tolerance-min", default="5 MB", metavar="SIZE",
-                       help="growth always allowed, whatever the percentage (5 MB)")
-    check.add_argument("--max-new-layers", type=int, default=2, metavar="N",
-                       help="layers a variant may gain over its baseline (2)")
-    check.add_argument("--markdown", type=Path, metavar="FILE",
-                       help="also write the markdown summary here")
+    check.add_argument(
+        "--manifest",
+        type=Path,
+        default=manifest_module.DEFAULT_MANIFEST,
+        help="variants.toml with the size budgets and rules",
+    )
+    check.add_argument(
+        "--tolerance",
+        type=float,
+        default=5.0,
+        metavar="PERCENT",
+        help="growth allowed, in %% of the baseline size (5)",
+    )
+    check.add_argument(
+        "--tolerance-min",
+        default="5 MB",
+        metavar="SIZE",
+        help="growth always allowed, whatever the percentage (5 MB)",
+    )
+    check.add_argument(
+        "--max-new-layers",
+        type=int,
+        default=2,
+        metavar="N",
+        help="layers a variant may gain over its baseline (2)",
+    )
+    check.add_argument(
+        "--markdown", type=Path, metavar="FILE", help="also write the markdown summary here"
+    )
     return parser
 
 
 def _manifest_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("variants", nargs="*", metavar="VARIANT",
-                        help="variants to measure (default: all)")
-    parser.add_argument("--variant", action="append", default=[], dest="variant_options",
-                        metavar="NAME", help="same as a positional VARIANT")
-    parser.add_argument("--manifest", type=Path, default=manifest_module.DEFAULT_MANIFEST,
-                        help="variants.toml to read (default: this repo's variants)")
+    parser.add_argument(
+        "variants", nargs="*", metavar="VARIANT", help="variants to measure (default: all)"
+    )
+    parser.add_argument(
+        "--variant",
+        action="append",
+        default=[],
+        dest="variant_options",
+        metavar="NAME",
+        help="same as a positional VARIANT",
+    )
+    parser.add_argument(
+        "--manifest",
+        type=Path,
+        default=manifest_module.DEFAULT_MANIFEST,
+        help="variants.toml to read (default: this repo's variants)",
+    )
 
 
 def _positive(text: str) -> int:
@@ -124,13 +207,19 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command in ("check", "baseline"):
         from bench import commands_check
 
-        return commands_check.check(args) if args.command == "check" else (
-            commands_check.update_baseline(args))
+        return (
+            commands_check.check(args)
+            if args.command == "check"
+            else (commands_check.update_baseline(args))
+        )
     if args.command in ("run", "smoke", "report"):
         from bench import commands_run
 
-        handler = {"run": commands_run.run, "smoke": commands_run.smoke,
-                   "report": commands_run.report_command}[args.command]
+        handler = {
+            "run": commands_run.run,
+            "smoke": commands_run.smoke,
+            "report": commands_run.report_command,
+        }[args.command]
         return handler(args)
     raise AssertionError(f"unhandled command {args.command}")
 

@@ -8,7 +8,8 @@ from pathlib import Path
 
 from bench import baseline as baseline_module
 from bench import manifest, storage
-from bench.check import Tolerance, check as run_check
+from bench.check import Tolerance
+from bench.check import check as run_check
 from bench.check_render import render_markdown, render_terminal
 from bench.errors import EXIT_FAILED, EXIT_OK, BenchError
 from bench.units import parse_size_bytes
@@ -27,8 +28,10 @@ def update_baseline(args: argparse.Namespace) -> int:
     target = args.baseline or baseline_module.default_path(run)
     baseline_module.save(made, target)
     skipped = [v.name for v in run.variants if v.status != "ok"]
-    print(f"wrote {target} from {source}: {', '.join(v.name for v in made.variants)}"
-          + (f" (left out, not ok: {', '.join(skipped)})" if skipped else ""))
+    print(
+        f"wrote {target} from {source}: {', '.join(v.name for v in made.variants)}"
+        + (f" (left out, not ok: {', '.join(skipped)})" if skipped else "")
+    )
     return EXIT_OK
 
 
@@ -44,16 +47,33 @@ def check(args: argparse.Namespace) -> int:
     except ValueError as error:
         raise BenchError(f"--tolerance-min: {error}") from error
     path = args.baseline or baseline_module.default_path(run)
-    loaded_baseline = baseline_module.load(path)
-    if loaded_baseline.bases_are_standins != run.provenance.bases_are_standins:
+    loaded_baseline = None
+    if args.baseline is None and not path.exists():
+        # A first run in a new setting (e.g. the first pull request on GitHub): budgets and
+        # cache rules still apply; sizes are reported as new.
+        print(
+            f"note: no baseline at {path} yet; create one with "
+            f"`python -m bench baseline update {source}` and commit it"
+        )
+    else:
+        loaded_baseline = baseline_module.load(path)
+    if (
+        loaded_baseline is not None
+        and loaded_baseline.bases_are_standins != run.provenance.bases_are_standins
+    ):
+        made_with = "stand-in" if loaded_baseline.bases_are_standins else "real"
+        measured_with = "stand-in" if run.provenance.bases_are_standins else "real"
         raise BenchError(
-            f"{path} was made with {'stand-in' if loaded_baseline.bases_are_standins else 'real'}"
-            f" bases but {source} with {'stand-in' if run.provenance.bases_are_standins else 'real'}"
-            " ones: compare like with like (see --baseline)"
+            f"{path} was made with {made_with} bases but {source} with {measured_with} ones: "
+            "compare like with like (see --baseline)"
         )
     variants = {v.name: v for v in manifest.load(args.manifest).variants}
-    result = run_check(run, loaded_baseline, variants,
-                       Tolerance(args.tolerance / 100, minimum, args.max_new_layers))
+    result = run_check(
+        run,
+        loaded_baseline,
+        variants,
+        Tolerance(args.tolerance / 100, minimum, args.max_new_layers),
+    )
     print(render_terminal(result), end="")
     markdown = render_markdown(result, str(path))
     if args.markdown:

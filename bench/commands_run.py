@@ -27,8 +27,13 @@ def run(args: argparse.Namespace) -> int:
         compressed=not args.no_compressed,
     )
     request = benchmark.RunRequest(
-        manifest=loaded, variants=variants, options=options, out_dir=args.out,
-        keep_images=args.keep_images, network=args.network, pip_index_url=args.pip_index_url,
+        manifest=loaded,
+        variants=variants,
+        options=options,
+        out_dir=args.out,
+        keep_images=args.keep_images,
+        network=args.network,
+        pip_index_url=args.pip_index_url,
     )
     result, path, exit_code = benchmark.run(request, ConsoleProgress(total_variants=len(variants)))
     print(f"results: {path}")
@@ -42,8 +47,9 @@ def run(args: argparse.Namespace) -> int:
 def smoke(args: argparse.Namespace) -> int:
     loaded, variants = _selected(args)
     options = RunOptions(repeat=1, scenarios=("cold",), compressed=False)
-    request = benchmark.RunRequest(manifest=loaded, variants=variants, options=options,
-                                   out_dir=args.out)
+    request = benchmark.RunRequest(
+        manifest=loaded, variants=variants, options=options, out_dir=args.out
+    )
     result, path, _ = benchmark.run(request, ConsoleProgress(total_variants=len(variants)))
     failed = False
     for variant in result.variants:
@@ -53,8 +59,10 @@ def smoke(args: argparse.Namespace) -> int:
             failed = True
         elif smoke_result.ok:
             memory = format_bytes(smoke_result.memory_bytes or 0)
-            print(f"{variant.name:12} ok: healthy after "
-                  f"{format_seconds(smoke_result.ready_seconds or 0)}, {memory} memory")
+            print(
+                f"{variant.name:12} ok: healthy after "
+                f"{format_seconds(smoke_result.ready_seconds or 0)}, {memory} memory"
+            )
         else:
             failed = True
             print(f"{variant.name:12} FAILED: {smoke_result.reason}")
@@ -87,6 +95,3 @@ def _print_summary(result: RunResult) -> None:
         size = format_bytes(variant.image.size_bytes) if variant.image else "-"
         status = "ok" if variant.status == "ok" else f"{variant.status}: {variant.reason}"
         print(f"  {variant.name:12} {size:>9}  {status}", file=sys.stdout)
-
-
-

@@ -49,8 +49,11 @@ def _check_unix_socket(docker_host: str) -> None:
         try:
             probe.connect(path)
         except OSError as error:
-            reason = "no such socket" if isinstance(error, FileNotFoundError) else (
-                error.strerror or str(error))
+            reason = (
+                "no such socket"
+                if isinstance(error, FileNotFoundError)
+                else (error.strerror or str(error))
+            )
             raise BenchError(
                 f"no Docker engine answers at {docker_host} ({reason}); "
                 "start one, or run `python -m bench lab up` for a private lab engine"
@@ -73,7 +76,7 @@ class Engine:
                 client = docker.DockerClient(base_url=docker_host, timeout=_API_TIMEOUT_SECONDS)
             else:
                 client = docker.from_env(timeout=_API_TIMEOUT_SECONDS)
-            client.api.timeout = timeout_seconds
+            client.api.timeout = max(1, round(timeout_seconds))  # a short probe
             client.ping()
             client.api.timeout = _API_TIMEOUT_SECONDS
         except _CONNECTION_ERRORS as error:
@@ -164,7 +167,10 @@ class Engine:
             for event in self._api.pull(repository, tag=tag, stream=True, decode=True):
                 if "error" in event:
                     return PullOutcome(
-                        reference, False, time.perf_counter() - started, was_present,
+                        reference,
+                        False,
+                        time.perf_counter() - started,
+                        was_present,
                         error=str(event["error"]).strip(),
                     )
         except docker.errors.APIError as error:
@@ -300,9 +306,9 @@ class Engine:
 
     def exec_in(self, container_id: str, argv: list[str]) -> tuple[int, str]:
         try:
-            exec_id = self._api.exec_create(container_id, argv, stdout=True, stderr=True)
-            output = self._api.exec_start(exec_id)
-            exit_code = self._api.exec_inspect(exec_id).get("ExitCode")
+            created = self._api.exec_create(container_id, argv, stdout=True, stderr=True)
+            output = self._api.exec_start(created["Id"])
+            exit_code = self._api.exec_inspect(created["Id"]).get("ExitCode")
         except docker.errors.APIError as error:
             return -1, _short(error)
         except _CONNECTION_ERRORS as error:

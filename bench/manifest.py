@@ -14,8 +14,14 @@ SCHEMA_VERSION = 1
 DEFAULT_MANIFEST = Path(__file__).resolve().parent.parent / "variants" / "variants.toml"
 
 _REQUIRED = ("name", "dockerfile", "context", "description", "edit_file", "size_budget")
-_OPTIONAL = ("deps_rerun_on_edit", "requirements", "max_layers", "min_efficiency",
-             "max_wasted_bytes", "max_wasted_share")
+_OPTIONAL = (
+    "deps_rerun_on_edit",
+    "requirements",
+    "max_layers",
+    "min_efficiency",
+    "max_wasted_bytes",
+    "max_wasted_share",
+)
 
 
 @dataclass(frozen=True)
@@ -55,8 +61,7 @@ class Manifest:
         unknown = [n for n in names if n not in known]
         if unknown:
             raise BenchError(
-                f"unknown variant {', '.join(unknown)} in {self.path}; "
-                f"known: {', '.join(known)}"
+                f"unknown variant {', '.join(unknown)} in {self.path}; known: {', '.join(known)}"
             )
         return tuple(known[n] for n in names)
 

@@ -33,8 +33,15 @@ class Workbench(Protocol):
 
     def pull(self, reference: str) -> PullOutcome: ...
 
-    def build(self, context_dir: Path, dockerfile: Path, tag: str, *, nocache: bool,
-              on_step: Callable[[str], None] | None = None) -> BuildOutcome: ...
+    def build(
+        self,
+        context_dir: Path,
+        dockerfile: Path,
+        tag: str,
+        *,
+        nocache: bool,
+        on_step: Callable[[str], None] | None = None,
+    ) -> BuildOutcome: ...
 
     def image_facts(self, reference: str) -> ImageFacts: ...
 
@@ -100,14 +107,23 @@ def measure_variant(
     failed_pull = next((p for p in pulls if not p.ok), None)
     if "pull" in options.scenarios:
         progress.start(variant.name, "pull", 1, 1)
-        add(Sample(variant.name, "pull", 1, failed_pull is None,
-                   sum(p.duration_seconds for p in pulls),
-                   error=failed_pull.error if failed_pull else None))
+        add(
+            Sample(
+                variant.name,
+                "pull",
+                1,
+                failed_pull is None,
+                sum(p.duration_seconds for p in pulls),
+                error=failed_pull.error if failed_pull else None,
+            )
+        )
     result = replace(result, pull=pulls[-1] if pulls else None)
     if failed_pull is not None:
-        result = replace(result, status="failed",
-                         reason=f"base image {failed_pull.reference} cannot be pulled: "
-                         f"{failed_pull.error}")
+        result = replace(
+            result,
+            status="failed",
+            reason=f"base image {failed_pull.reference} cannot be pulled: {failed_pull.error}",
+        )
         checkpoint(result)
         return result
 
@@ -128,10 +144,14 @@ def measure_variant(
             if not outcome.ok and built is None and repeat == 1:
                 break
         if built is None:
-            first_error = next((s for s in result.samples if s.scenario == "cold" and s.error),
-                               None)
-            result = replace(result, status="failed",
-                             reason=f"build failed: {first_error.error if first_error else '?'}")
+            first_error = next(
+                (s for s in result.samples if s.scenario == "cold" and s.error), None
+            )
+            result = replace(
+                result,
+                status="failed",
+                reason=f"build failed: {first_error.error if first_error else '?'}",
+            )
             checkpoint(result)
             return result
 
@@ -147,23 +167,29 @@ def measure_variant(
                 progress.start(variant.name, "edit", repeat, options.repeat)
                 bench.build(scratch, dockerfile, tag, nocache=False)  # warm-up, untimed
                 apply_edit(scratch, variant.edit_file, f"{run_id} #{repeat}")
-                outcome = bench.build(scratch, dockerfile, tag, nocache=False,
-                                      on_step=progress.step)
+                outcome = bench.build(
+                    scratch, dockerfile, tag, nocache=False, on_step=progress.step
+                )
                 add(_sample(variant.name, "edit", repeat, outcome))
         if "noop" in options.scenarios:
             bench.build(scratch, dockerfile, tag, nocache=False)  # warm-up, untimed
             for repeat in range(1, options.repeat + 1):
                 progress.start(variant.name, "noop", repeat, options.repeat)
-                outcome = bench.build(scratch, dockerfile, tag, nocache=False,
-                                      on_step=progress.step)
+                outcome = bench.build(
+                    scratch, dockerfile, tag, nocache=False, on_step=progress.step
+                )
                 add(_sample(variant.name, "noop", repeat, outcome))
         failures = [s for s in result.samples if not s.ok]
         if failures:
-            result = replace(result, status="failed",
-                             reason=f"{failures[0].scenario} build failed: {failures[0].error}")
+            result = replace(
+                result,
+                status="failed",
+                reason=f"{failures[0].scenario} build failed: {failures[0].error}",
+            )
         elif result.smoke is not None and not result.smoke.ok:
-            result = replace(result, status="failed",
-                             reason=f"smoke test failed: {result.smoke.reason}")
+            result = replace(
+                result, status="failed", reason=f"smoke test failed: {result.smoke.reason}"
+            )
         checkpoint(result)
         return result
     finally:
@@ -211,14 +237,23 @@ def _image(bench: Workbench, tag: str, bases: list[str], options: RunOptions) ->
 def crashed(variant: Variant, error: BaseException) -> VariantResult:
     """A variant whose measurement raised something unexpected: a row, not a lost run."""
     last = traceback.format_exception_only(type(error), error)[-1].strip()
-    return VariantResult(name=variant.name, description=variant.description,
-                         dockerfile=str(variant.dockerfile), status="failed",
-                         reason=f"internal error: {last}")
+    return VariantResult(
+        name=variant.name,
+        description=variant.description,
+        dockerfile=str(variant.dockerfile),
+        status="failed",
+        reason=f"internal error: {last}",
+    )
 
 
 def skipped(variant: Variant, reason: str) -> VariantResult:
-    return VariantResult(name=variant.name, description=variant.description,
-                         dockerfile=str(variant.dockerfile), status="skipped", reason=reason)
+    return VariantResult(
+        name=variant.name,
+        description=variant.description,
+        dockerfile=str(variant.dockerfile),
+        status="skipped",
+        reason=reason,
+    )
 
 
 __all__ = ["BenchError", "ContextStats", "RunOptions", "Workbench", "measure_variant"]

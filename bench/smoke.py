@@ -77,31 +77,44 @@ def _check(engine: Engine, container_id: str, spec: SmokeSpec, started: float) -
             break
         if time.perf_counter() - started > spec.ready_timeout_seconds:
             return _failed(
-                engine, container_id,
+                engine,
+                container_id,
                 f"not healthy after {spec.ready_timeout_seconds:.0f} s",
             )
         time.sleep(spec.poll_interval_seconds)
     ready_seconds = time.perf_counter() - started
     memory_bytes = engine.container_memory_bytes(container_id)
-    answered, prediction = _ask(
-        engine, container_id, base + spec.predict_path, spec.predict_body
-    )
+    answered, prediction = _ask(engine, container_id, base + spec.predict_path, spec.predict_body)
     if not answered:
-        return _failed(engine, container_id, f"{spec.predict_path} failed: {_last(prediction)}",
-                       ready_seconds, memory_bytes, health)
+        return _failed(
+            engine,
+            container_id,
+            f"{spec.predict_path} failed: {_last(prediction)}",
+            ready_seconds,
+            memory_bytes,
+            health,
+        )
     try:
         label = json.loads(prediction).get("label")
     except (ValueError, AttributeError):
         label = None
     if label != spec.expected_label:
         return _failed(
-            engine, container_id,
+            engine,
+            container_id,
             f"{spec.predict_path} answered {prediction[:120]!r}, expected label "
             f"{spec.expected_label!r}",
-            ready_seconds, memory_bytes, health,
+            ready_seconds,
+            memory_bytes,
+            health,
         )
-    return SmokeResult(ok=True, ready_seconds=ready_seconds, memory_bytes=memory_bytes,
-                       health=health[:200], prediction=prediction[:200])
+    return SmokeResult(
+        ok=True,
+        ready_seconds=ready_seconds,
+        memory_bytes=memory_bytes,
+        health=health[:200],
+        prediction=prediction[:200],
+    )
 
 
 def _last(output: str) -> str:
@@ -109,9 +122,19 @@ def _last(output: str) -> str:
     return lines[-1][:200] if lines else "no output"
 
 
-def _failed(engine: Engine, container_id: str, reason: str, ready_seconds: float | None = None,
-            memory_bytes: int | None = None, health: str | None = None) -> SmokeResult:
+def _failed(
+    engine: Engine,
+    container_id: str,
+    reason: str,
+    ready_seconds: float | None = None,
+    memory_bytes: int | None = None,
+    health: str | None = None,
+) -> SmokeResult:
     return SmokeResult(
-        ok=False, reason=reason, ready_seconds=ready_seconds, memory_bytes=memory_bytes,
-        health=health or None, log_tail=engine.container_logs(container_id, tail=15),
+        ok=False,
+        reason=reason,
+        ready_seconds=ready_seconds,
+        memory_bytes=memory_bytes,
+        health=health or None,
+        log_tail=engine.container_logs(container_id, tail=15),
     )

@@ -15,9 +15,14 @@ from bench.smoke import smoke_test
 class DockerWorkbench:
     """Builds with our labels, build arguments and network; smoke tests with --network none."""
 
-    def __init__(self, engine: Engine, run_id: str, build_args: Mapping[str, str],
-                 network_mode: str | None,
-                 on_container: Callable[[str | None], None] | None = None) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        run_id: str,
+        build_args: Mapping[str, str],
+        network_mode: str | None,
+        on_container: Callable[[str | None], None] | None = None,
+    ) -> None:
         self._engine = engine
         self._run_labels = labels.for_run(run_id)
         self._build_args = dict(build_args)
@@ -28,11 +33,24 @@ class DockerWorkbench:
     def pull(self, reference: str) -> PullOutcome:
         return self._engine.pull(reference)
 
-    def build(self, context_dir: Path, dockerfile: Path, tag: str, *, nocache: bool,
-              on_step: Callable[[str], None] | None = None) -> BuildOutcome:
+    def build(
+        self,
+        context_dir: Path,
+        dockerfile: Path,
+        tag: str,
+        *,
+        nocache: bool,
+        on_step: Callable[[str], None] | None = None,
+    ) -> BuildOutcome:
         return self._engine.build(
-            context_dir, dockerfile, tag, nocache=nocache, buildargs=self._build_args,
-            labels=self._run_labels, network_mode=self._network_mode, on_step=on_step,
+            context_dir,
+            dockerfile,
+            tag,
+            nocache=nocache,
+            buildargs=self._build_args,
+            labels=self._run_labels,
+            network_mode=self._network_mode,
+            on_step=on_step,
         )
 
     def image_facts(self, reference: str) -> ImageFacts:
@@ -48,5 +66,6 @@ class DockerWorkbench:
         return compressed_bytes(self._engine.save(reference))
 
     def smoke(self, reference: str) -> SmokeResult:
-        return smoke_test(self._engine, reference, self._run_labels,
-                          on_container=self._on_container)
+        return smoke_test(
+            self._engine, reference, self._run_labels, on_container=self._on_container
+        )

@@ -22,8 +22,11 @@ from bench.lab.paths import REGISTRY_ADDRESS, LabPaths
 ONLINE_PROBE_IMAGE = "python:3.11-slim"
 # Each lab service: (pid-file name, the executable name the pid must belong to).
 _SERVICES = {"registry": "docker-registry", "dockerd": "dockerd", "wheelhouse": "http.server"}
-_APT_PACKAGES = {"dockerd": "docker.io", "docker-registry": "docker-registry",
-                 "debootstrap": "debootstrap"}
+_APT_PACKAGES = {
+    "dockerd": "docker.io",
+    "docker-registry": "docker-registry",
+    "debootstrap": "debootstrap",
+}
 
 
 @dataclass(frozen=True)
@@ -57,8 +60,12 @@ def _is_lab_host(docker_host: str | None, paths: LabPaths) -> bool:
     return docker_host == paths.docker_host
 
 
-def up(paths: LabPaths, requirement_files: Iterable[Path], debian_mirror: str | None = None,
-       python_versions: Iterable[str] = wheelhouse.LAB_PYTHON_VERSIONS) -> LabState:
+def up(
+    paths: LabPaths,
+    requirement_files: Iterable[Path],
+    debian_mirror: str | None = None,
+    python_versions: Iterable[str] = wheelhouse.LAB_PYTHON_VERSIONS,
+) -> LabState:
     explicit = os.environ.get("DOCKER_HOST")
     if not _is_lab_host(explicit, paths) and Engine.reachable(explicit or None):
         state = _online(explicit or None)
@@ -72,12 +79,19 @@ def _online(docker_host: str | None) -> LabState | None:
     try:
         outcome = engine.pull(ONLINE_PROBE_IMAGE)
         if not outcome.ok:
-            print(f"lab: the engine at {docker_host or 'the default socket'} cannot pull "
-                  f"{ONLINE_PROBE_IMAGE} ({outcome.error}); starting a private lab instead",
-                  flush=True)
+            print(
+                f"lab: the engine at {docker_host or 'the default socket'} cannot pull "
+                f"{ONLINE_PROBE_IMAGE} ({outcome.error}); starting a private lab instead",
+                flush=True,
+            )
             return None
-        return LabState("online", docker_host or "default", None, None,
-                        ((ONLINE_PROBE_IMAGE, "Docker Hub (or the engine's own mirror)"),))
+        return LabState(
+            "online",
+            docker_host or "default",
+            None,
+            None,
+            ((ONLINE_PROBE_IMAGE, "Docker Hub (or the engine's own mirror)"),),
+        )
     finally:
         engine.close()
 
@@ -101,8 +115,10 @@ def _install_missing() -> None:
         return
     print(f"lab: installing {' '.join(missing)} with apt-get ...", flush=True)
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    for command in (["apt-get", "update", "-qq"],
-                    ["apt-get", "install", "-y", "-qq", "--no-install-recommends", *missing]):
+    for command in (
+        ["apt-get", "update", "-qq"],
+        ["apt-get", "install", "-y", "-qq", "--no-install-recommends", *missing],
+    ):
         result = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
         if result.returncode != 0:
             last = (result.stderr or result.stdout).strip().splitlines()[-1:] or ["?"]
@@ -116,20 +132,27 @@ def _wait(what: str, ready: Callable[[], bool], timeout_seconds: float, log: Pat
             return
         time.sleep(0.2)
     tail = log.read_text(errors="replace").strip().splitlines()[-1:] if log.is_file() else []
-    raise BenchError(f"{what} did not come up in {timeout_seconds:.0f} s; "
-                     f"last log line: {tail[0] if tail else 'none'} (log: {log})")
+    raise BenchError(
+        f"{what} did not come up in {timeout_seconds:.0f} s; "
+        f"last log line: {tail[0] if tail else 'none'} (log: {log})"
+    )
 
 
 def _http_ok(url: str) -> bool:
     try:
-        with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 - loopback only
+        with urllib.request.urlopen(url, timeout=2) as response:
             return bool(response.status == 200)
     except (urllib.error.URLError, OSError):
         return False
 
 
-def _ensure_service(paths: LabPaths, service: str, argv: list[str], ready: Callable[[], bool],
-                    timeout_seconds: float) -> None:
+def _ensure_service(
+    paths: LabPaths,
+    service: str,
+    argv: list[str],
+    ready: Callable[[], bool],
+    timeout_seconds: float,
+) -> None:
     pid_file, log_file = paths.pid_file(service), paths.log_file(service)
     if processes.running_pid(pid_file, _SERVICES[service]) is None:
         if service == "dockerd":
@@ -139,8 +162,12 @@ def _ensure_service(paths: LabPaths, service: str, argv: list[str], ready: Calla
     _wait(service, ready, timeout_seconds, log_file)
 
 
-def _lab_up(paths: LabPaths, requirement_files: list[Path], debian_mirror: str | None,
-            python_versions: tuple[str, ...]) -> LabState:
+def _lab_up(
+    paths: LabPaths,
+    requirement_files: list[Path],
+    debian_mirror: str | None,
+    python_versions: tuple[str, ...],
+) -> LabState:
     _require_lab_host()
     _install_missing()
     for directory in (paths.lab_dir, paths.run_dir, paths.registry_storage, paths.wheelhouse):
@@ -148,13 +175,28 @@ def _lab_up(paths: LabPaths, requirement_files: list[Path], debian_mirror: str |
     paths.daemon_config.write_text(config.render_daemon_config(paths))
     paths.registry_config.write_text(config.registry_config(paths))
 
-    _ensure_service(paths, "registry", config.registry_command(paths),
-                    lambda: _http_ok(f"http://{REGISTRY_ADDRESS}/v2/"), 30)
-    _ensure_service(paths, "dockerd", config.dockerd_command(paths),
-                    lambda: Engine.reachable(paths.docker_host, timeout_seconds=2), 90)
+    _ensure_service(
+        paths,
+        "registry",
+        config.registry_command(paths),
+        lambda: _http_ok(f"http://{REGISTRY_ADDRESS}/v2/"),
+        30,
+    )
+    _ensure_service(
+        paths,
+        "dockerd",
+        config.dockerd_command(paths),
+        lambda: Engine.reachable(paths.docker_host, timeout_seconds=2),
+        90,
+    )
     wheelhouse.fill(paths.wheelhouse, requirement_files, python_versions)
-    _ensure_service(paths, "wheelhouse", config.wheelhouse_server_command(paths),
-                    lambda: _http_ok(paths.wheelhouse_url), 15)
+    _ensure_service(
+        paths,
+        "wheelhouse",
+        config.wheelhouse_server_command(paths),
+        lambda: _http_ok(paths.wheelhouse_url),
+        15,
+    )
 
     mirror = debian_mirror or config.debian_mirror_from_apt()
     engine = Engine(paths.docker_host)
@@ -175,8 +217,9 @@ def _bases(engine: Engine) -> tuple[tuple[str, str], ...]:
         if not image_labels:
             found.append((standin.reference, "missing"))
         elif image_labels.get(labels.STANDIN) == "true":
-            found.append((standin.reference,
-                          f"stand-in: {image_labels.get(labels.STANDIN_SOURCE, '?')}"))
+            found.append(
+                (standin.reference, f"stand-in: {image_labels.get(labels.STANDIN_SOURCE, '?')}")
+            )
         else:
             found.append((standin.reference, "not a stand-in (pulled from elsewhere)"))
     return tuple(found)
@@ -198,10 +241,16 @@ def status(paths: LabPaths) -> LabState:
         bases = _bases(engine)
     finally:
         engine.close()
-    registry = REGISTRY_ADDRESS if processes.running_pid(
-        paths.pid_file("registry"), _SERVICES["registry"]) else None
-    wheels = paths.wheelhouse_url if processes.running_pid(
-        paths.pid_file("wheelhouse"), _SERVICES["wheelhouse"]) else None
+    registry = (
+        REGISTRY_ADDRESS
+        if processes.running_pid(paths.pid_file("registry"), _SERVICES["registry"])
+        else None
+    )
+    wheels = (
+        paths.wheelhouse_url
+        if processes.running_pid(paths.pid_file("wheelhouse"), _SERVICES["wheelhouse"])
+        else None
+    )
     return LabState("lab", lab_host, registry, wheels, bases)
 
 

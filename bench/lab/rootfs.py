@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import os
 import shutil
 import subprocess
 import tarfile
@@ -12,8 +11,14 @@ from pathlib import Path
 from bench.errors import BenchError
 
 # What Docker Hub's -slim images leave out, and keep out of later installs.
-_SLIM_EXCLUDED = ("usr/share/doc/", "usr/share/man/", "usr/share/info/", "usr/share/locale/",
-                  "usr/share/groff/", "usr/share/lintian/")
+_SLIM_EXCLUDED = (
+    "usr/share/doc/",
+    "usr/share/man/",
+    "usr/share/info/",
+    "usr/share/locale/",
+    "usr/share/groff/",
+    "usr/share/lintian/",
+)
 _DPKG_SLIM_CONFIG = b"""# dockerfile-bench stand-in: like Docker Hub's slim images, skip docs and translations.
 path-exclude /usr/share/doc/*
 path-include /usr/share/doc/*/copyright
@@ -78,13 +83,23 @@ def _write_tarball(tree: Path, target: Path, slim: bool) -> None:
         if name == ".dockerfile-bench-complete":
             return None
         # Device nodes, apt lists and downloaded .debs do not belong in an image.
-        for prefix in ("dev/", "proc/", "sys/", "run/", "tmp/", "var/lib/apt/lists/",
-                       "var/cache/apt/", "var/log/"):
+        for prefix in (
+            "dev/",
+            "proc/",
+            "sys/",
+            "run/",
+            "tmp/",
+            "var/lib/apt/lists/",
+            "var/cache/apt/",
+            "var/log/",
+        ):
             if name.startswith(prefix) and name != prefix.rstrip("/"):
                 return None
-        if slim and any(name.startswith(p) and name != p.rstrip("/") for p in _SLIM_EXCLUDED):
-            if not (name.startswith("usr/share/doc/") and name.endswith("/copyright")):
-                return None
+        excluded = slim and any(
+            name.startswith(p) and name != p.rstrip("/") for p in _SLIM_EXCLUDED
+        )
+        if excluded and not (name.startswith("usr/share/doc/") and name.endswith("/copyright")):
+            return None
         return member
 
     with tarfile.open(target, "w", format=tarfile.PAX_FORMAT) as archive:
@@ -92,7 +107,7 @@ def _write_tarball(tree: Path, target: Path, slim: bool) -> None:
         _add_file(archive, "etc/apt/apt.conf.d/docker-clean", _APT_CLEAN_CONFIG)
         if slim:
             _add_file(archive, "etc/dpkg/dpkg.cfg.d/docker-slim", _DPKG_SLIM_CONFIG)
-    os.chmod(target, 0o644)
+    target.chmod(0o644)
 
 
 def _add_file(archive: tarfile.TarFile, name: str, content: bytes) -> None:

@@ -44,24 +44,47 @@ class StandIn:
 
 # In build order: each one's base comes earlier in the list.
 STANDINS: tuple[StandIn, ...] = (
-    StandIn("debian:bookworm", "debian.Dockerfile", "debootstrap minbase bookworm",
-            suite="bookworm"),
-    StandIn("debian:bookworm-slim", "debian.Dockerfile",
-            "debootstrap minbase bookworm, without docs, man pages and locales",
-            suite="bookworm", slim=True),
-    StandIn("debian:trixie-slim", "debian.Dockerfile",
-            "debootstrap minbase trixie, without docs, man pages and locales",
-            suite="trixie", slim=True),
-    StandIn("python:3.11", "python-full.Dockerfile",
-            "debian:bookworm + Debian python3 3.11, pip, venv, build-essential, headers, git",
-            base="debian:bookworm"),
-    StandIn("python:3.11-slim", "python-slim.Dockerfile",
-            "debian:bookworm-slim + Debian python3 3.11, pip, venv", base="debian:bookworm-slim"),
-    StandIn("python:3.11-alpine", "python-alpine.Dockerfile",
-            "FROM scratch: busybox-static + Debian python3 3.11, pip, libstdc++, libgomp (glibc)",
-            base="debian:bookworm-slim"),
-    StandIn("python:3.13-slim", "python-slim.Dockerfile",
-            "debian:trixie-slim + Debian python3 3.13, pip, venv", base="debian:trixie-slim"),
+    StandIn(
+        "debian:bookworm", "debian.Dockerfile", "debootstrap minbase bookworm", suite="bookworm"
+    ),
+    StandIn(
+        "debian:bookworm-slim",
+        "debian.Dockerfile",
+        "debootstrap minbase bookworm, without docs, man pages and locales",
+        suite="bookworm",
+        slim=True,
+    ),
+    StandIn(
+        "debian:trixie-slim",
+        "debian.Dockerfile",
+        "debootstrap minbase trixie, without docs, man pages and locales",
+        suite="trixie",
+        slim=True,
+    ),
+    StandIn(
+        "python:3.11",
+        "python-full.Dockerfile",
+        "debian:bookworm + Debian python3 3.11, pip, venv, build-essential, headers, git",
+        base="debian:bookworm",
+    ),
+    StandIn(
+        "python:3.11-slim",
+        "python-slim.Dockerfile",
+        "debian:bookworm-slim + Debian python3 3.11, pip, venv",
+        base="debian:bookworm-slim",
+    ),
+    StandIn(
+        "python:3.11-alpine",
+        "python-alpine.Dockerfile",
+        "FROM scratch: busybox-static + Debian python3 3.11, pip, libstdc++, libgomp (glibc)",
+        base="debian:bookworm-slim",
+    ),
+    StandIn(
+        "python:3.13-slim",
+        "python-slim.Dockerfile",
+        "debian:trixie-slim + Debian python3 3.13, pip, venv",
+        base="debian:trixie-slim",
+    ),
 )
 
 
@@ -90,12 +113,14 @@ def in_registry(standin: StandIn) -> bool:
         headers={"Accept": "application/vnd.docker.distribution.manifest.v2+json"},
     )
     try:
-        with urllib.request.urlopen(request, timeout=5) as response:  # noqa: S310 - loopback
+        with urllib.request.urlopen(request, timeout=5) as response:
             return bool(response.status == 200)
     except urllib.error.HTTPError:
         return False
     except OSError as error:
-        raise BenchError(f"the lab registry at {REGISTRY_ADDRESS} does not answer: {error}")
+        raise BenchError(
+            f"the lab registry at {REGISTRY_ADDRESS} does not answer: {error}"
+        ) from error
 
 
 def ensure(engine: Engine, cache_dir: Path, mirror: str) -> dict[str, str]:
@@ -109,8 +134,9 @@ def ensure(engine: Engine, cache_dir: Path, mirror: str) -> dict[str, str]:
             if not present:
                 outcome = engine.pull(standin.reference)  # through the mirror
                 if not outcome.ok:
-                    raise BenchError(f"pulling {standin.reference} from the lab registry "
-                                     f"failed: {outcome.error}")
+                    raise BenchError(
+                        f"pulling {standin.reference} from the lab registry failed: {outcome.error}"
+                    )
                 action = "pulled from the lab registry"
             if engine.image_labels(standin.reference).get(labels.STANDIN_RECIPE) == recipe:
                 actions[standin.reference] = action

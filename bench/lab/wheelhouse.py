@@ -25,9 +25,23 @@ def _platform_tags() -> list[str]:
 
 def pip_download_command(requirements: Path, wheelhouse: Path, python_version: str) -> list[str]:
     """Binary wheels only, for the containers' interpreter, not the host's."""
-    command = [sys.executable, "-m", "pip", "download", "--quiet", "--disable-pip-version-check",
-               "--only-binary=:all:", "--python-version", python_version,
-               "--implementation", "cp", "-r", str(requirements), "-d", str(wheelhouse)]
+    command = [
+        sys.executable,
+        "-m",
+        "pip",
+        "download",
+        "--quiet",
+        "--disable-pip-version-check",
+        "--only-binary=:all:",
+        "--python-version",
+        python_version,
+        "--implementation",
+        "cp",
+        "-r",
+        str(requirements),
+        "-d",
+        str(wheelhouse),
+    ]
     for tag in _platform_tags():
         command += ["--platform", tag]
     return command
@@ -38,8 +52,11 @@ def _stamp(requirements: Path, python_version: str) -> str:
     return f"{digest}-py{python_version}"
 
 
-def fill(wheelhouse: Path, requirement_files: Iterable[Path],
-         python_versions: Iterable[str] = LAB_PYTHON_VERSIONS) -> list[str]:
+def fill(
+    wheelhouse: Path,
+    requirement_files: Iterable[Path],
+    python_versions: Iterable[str] = LAB_PYTHON_VERSIONS,
+) -> list[str]:
     """Download what is missing; returns what was downloaded (empty when all was there)."""
     wheelhouse.mkdir(parents=True, exist_ok=True)
     stamps = wheelhouse / ".downloaded"
@@ -52,10 +69,16 @@ def fill(wheelhouse: Path, requirement_files: Iterable[Path],
             stamp = _stamp(requirements, version)
             if stamp in done:
                 continue
-            print(f"lab: downloading wheels for {requirements.name} (Python {version}) ...",
-                  flush=True)
-            result = subprocess.run(pip_download_command(requirements, wheelhouse, version),
-                                    capture_output=True, text=True, check=False)
+            print(
+                f"lab: downloading wheels for {requirements.name} (Python {version}) ...",
+                flush=True,
+            )
+            result = subprocess.run(
+                pip_download_command(requirements, wheelhouse, version),
+                capture_output=True,
+                text=True,
+                check=False,
+            )
             if result.returncode != 0:
                 last = (result.stderr or result.stdout).strip().splitlines()[-1:] or ["?"]
                 raise BenchError(

@@ -13,14 +13,15 @@ FOREIGN_TAG = "someone-else/precious:1"
 
 
 @pytest.fixture(scope="session", autouse=True)
-def foreign_resources(engine: Engine, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
-        tuple[str, str]]:
+def foreign_resources(
+    engine: Engine, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[str, str]]:
     """A user's image and container made before our tests (no harness labels on them)."""
     context = tmp_path_factory.mktemp("foreign")
     (context / "Dockerfile").write_text("FROM python:3.11-slim\nRUN echo mine > /mine\n")
     outcome = engine.build(context, context / "Dockerfile", FOREIGN_TAG, nocache=False)
     assert outcome.ok, outcome.error
-    api = engine._api  # noqa: SLF001 - a plain container, made the way a user would
+    api = engine._api
     container = api.create_container(FOREIGN_TAG, ["sleep", "3600"], name=None)
     image_id = str(outcome.image_id)
     yield image_id, str(container["Id"])

@@ -68,17 +68,19 @@ def tiny(tmp_path: Path) -> Path:
 
 
 def _digest(root: Path) -> str:
-    return hashlib.sha256(b"".join(
-        str(p).encode() + p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()
-    )).hexdigest()
+    return hashlib.sha256(
+        b"".join(str(p).encode() + p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file())
+    ).hexdigest()
 
 
 def test_edit_reruns_dependencies_only_in_the_naive_variant(engine: Engine, tiny: Path) -> None:
     before = _digest(tiny / "app")
     loaded = manifest.load(tiny / "variants.toml")
     request = benchmark.RunRequest(
-        manifest=loaded, variants=loaded.variants,
-        options=RunOptions(repeat=2, compressed=True), out_dir=tiny / "results",
+        manifest=loaded,
+        variants=loaded.variants,
+        options=RunOptions(repeat=2, compressed=True),
+        out_dir=tiny / "results",
     )
     result, path, exit_code = benchmark.run(request, SilentProgress())
 
@@ -93,8 +95,8 @@ def test_edit_reruns_dependencies_only_in_the_naive_variant(engine: Engine, tiny
             assert any("pip install" in step for step in rerun) == expect_pip, rerun
         noops = [s for s in by_name[name].samples if s.scenario == "noop"]
         assert all(s.rerun_steps == () for s in noops)
-    ordered_edit = [s for s in by_name["ordered"].samples if s.scenario == "edit"][0]
-    assert [s.instruction for s in ordered_edit.rerun_steps][0] == "COPY main.py ./"
+    ordered_edit = next(s for s in by_name["ordered"].samples if s.scenario == "edit")
+    assert ordered_edit.rerun_steps[0].instruction == "COPY main.py ./"
 
     image = by_name["ordered"].image
     assert image is not None and image.base_is_standin in (True, False)
@@ -105,4 +107,3 @@ def test_edit_reruns_dependencies_only_in_the_naive_variant(engine: Engine, tiny
     # The user's files are byte-identical; nothing of the run is left in the engine.
     assert _digest(tiny / "app") == before
     assert engine.images_with_label(f"{labels.RUN_ID}={result.run_id}") == []
-

@@ -24,15 +24,22 @@ TEST_LABELS = {labels.CREATED_BY: labels.CREATED_BY_VALUE, labels.RUN_ID: "pytes
 
 
 def _bench(*args: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "bench", *args], capture_output=True,
-                          text=True, timeout=timeout, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "bench", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
 
 
 def _lab_only() -> LabPaths:
     paths = LabPaths.default()
     if lab_docker_host(paths) is None:
-        pytest.fail("these tests check the private lab, but it is not running "
-                    "(an online engine is in use); run them in the lab")
+        pytest.fail(
+            "these tests check the private lab, but it is not running "
+            "(an online engine is in use); run them in the lab"
+        )
     return paths
 
 
@@ -45,7 +52,7 @@ def test_engine_answers(engine: Engine) -> None:
 def test_default_container_has_only_loopback(engine: Engine) -> None:
     _lab_only()
     script = "import socket; print(sorted(n for _, n in socket.if_nameindex()))"
-    api = engine._api  # noqa: SLF001 - the test needs the raw default options
+    api = engine._api
     container = api.create_container(
         "python:3.11-slim", ["python3", "-c", script], labels=TEST_LABELS
     )
@@ -65,12 +72,13 @@ def test_python_slim_is_pulled_through_the_mirror(engine: Engine) -> None:
     outcome = engine.pull("python:3.11-slim")
     assert outcome.ok, outcome.error
     request = urllib.request.Request(
-        "http://127.0.0.1:5000/v2/library/python/manifests/3.11-slim", method="HEAD",
+        "http://127.0.0.1:5000/v2/library/python/manifests/3.11-slim",
+        method="HEAD",
         headers={"Accept": "application/vnd.docker.distribution.manifest.v2+json"},
     )
     with urllib.request.urlopen(request, timeout=5) as response:
         digest = response.headers["Docker-Content-Digest"]
-    repo_digests = engine._api.inspect_image("python:3.11-slim")["RepoDigests"]  # noqa: SLF001
+    repo_digests = engine._api.inspect_image("python:3.11-slim")["RepoDigests"]
     assert any(d.endswith(digest) for d in repo_digests), (digest, repo_digests)
 
 
@@ -83,9 +91,13 @@ def test_build_installs_from_the_wheelhouse(engine: Engine, tmp_path: Path) -> N
     )
     tag = "dockerfile-bench-test/wheelhouse:1"
     outcome = engine.build(
-        tmp_path, tmp_path / "Dockerfile", tag, nocache=True,
+        tmp_path,
+        tmp_path / "Dockerfile",
+        tag,
+        nocache=True,
         buildargs={"PIP_FIND_LINKS": paths.wheelhouse_url, "PIP_NO_INDEX": "1"},
-        labels=TEST_LABELS, network_mode="host",
+        labels=TEST_LABELS,
+        network_mode="host",
     )
     try:
         assert outcome.ok, (outcome.error, outcome.log_tail)
@@ -97,8 +109,11 @@ def test_build_installs_from_the_wheelhouse(engine: Engine, tmp_path: Path) -> N
 def _pids(paths: LabPaths) -> dict[str, int | None]:
     return {
         service: processes.running_pid(paths.pid_file(service), expected)
-        for service, expected in (("dockerd", "dockerd"), ("registry", "docker-registry"),
-                                  ("wheelhouse", "http.server"))
+        for service, expected in (
+            ("dockerd", "dockerd"),
+            ("registry", "docker-registry"),
+            ("wheelhouse", "http.server"),
+        )
     }
 
 
@@ -118,8 +133,14 @@ def test_lab_status_lists_the_stand_ins() -> None:
     _lab_only()
     result = _bench("lab", "status")
     assert result.returncode == 0, result.stderr
-    for base in ("debian:bookworm ", "debian:bookworm-slim", "python:3.11 ", "python:3.11-slim",
-                 "python:3.11-alpine", "python:3.13-slim"):
+    for base in (
+        "debian:bookworm ",
+        "debian:bookworm-slim",
+        "python:3.11 ",
+        "python:3.11-slim",
+        "python:3.11-alpine",
+        "python:3.13-slim",
+    ):
         line = next(line for line in result.stdout.splitlines() if base in line + " ")
         assert "stand-in" in line, line
 
@@ -156,8 +177,13 @@ def _zombie(pid: int) -> bool:
 
 def test_no_engine_gives_one_line_and_exit_2(tmp_path: Path) -> None:
     env = {**os.environ, "DOCKER_HOST": f"unix://{tmp_path}/nothing.sock"}
-    result = subprocess.run([sys.executable, "-m", "bench", "lab", "status"], env=env,
-                            capture_output=True, text=True, check=False)
+    result = subprocess.run(
+        [sys.executable, "-m", "bench", "lab", "status"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert result.returncode == 2
     assert len(result.stderr.strip().splitlines()) == 1
     assert "Traceback" not in result.stderr

@@ -18,7 +18,10 @@ pytestmark = pytest.mark.docker
 def test_every_variant_builds_cold_and_runs(engine: Engine, tmp_path: Path) -> None:
     result = subprocess.run(
         [sys.executable, "-m", "bench", "smoke", "--out", str(tmp_path)],
-        capture_output=True, text=True, timeout=1500, check=False,
+        capture_output=True,
+        text=True,
+        timeout=1500,
+        check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     for name in ("full", "slim", "alpine", "multistage", "naive"):

@@ -49,7 +49,7 @@ class FakeWorkbench:
         self.builds.append((tag, nocache))
         steps: list[BuildStep] = []
         key = ""
-        for index, line in enumerate(_logical_lines(dockerfile.read_text()), start=1):
+        for line in _logical_lines(dockerfile.read_text()):
             if not line.strip():
                 continue
             instruction = " ".join(line.split())

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bench.buildlog import StepTracker
 
-RECORDED = [
+RECORDED: list[dict[str, object]] = [
     {"stream": "Step 1/4 : FROM python:3.11-slim"},
     {"stream": "\n"},
     {"stream": " ---> 0634f9a0e53e\n"},

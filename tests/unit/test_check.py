@@ -28,8 +28,11 @@ def _grow(run: RunResult, name: str, layer_bytes: int, instruction: str = "RUN b
     def grown(variant: VariantResult) -> VariantResult:
         if variant.name != name or variant.image is None:
             return variant
-        image = replace(variant.image, size_bytes=variant.image.size_bytes + layer_bytes,
-                        layers=(*variant.image.layers, Layer(instruction, layer_bytes)))
+        image = replace(
+            variant.image,
+            size_bytes=variant.image.size_bytes + layer_bytes,
+            layers=(*variant.image.layers, Layer(instruction, layer_bytes)),
+        )
         return replace(variant, image=image)
 
     return replace(run, variants=tuple(grown(v) for v in run.variants))
@@ -56,8 +59,9 @@ def test_growth_inside_the_tolerance_passes() -> None:
 def test_a_smaller_baseline_fails_and_names_the_variant_and_layer() -> None:
     run = _ok_run()
     base = baseline_module.from_run(run)
-    result = check(_grow(run, "slim", 30_000_000, "RUN head -c 30000000 /dev/urandom > /x"),
-                   base, VARIANTS)
+    result = check(
+        _grow(run, "slim", 30_000_000, "RUN head -c 30000000 /dev/urandom > /x"), base, VARIANTS
+    )
     assert result.failed
     slim = _verdict(result, "slim")
     assert slim.status == "fail"  # type: ignore[attr-defined]
@@ -75,10 +79,14 @@ def test_a_grown_existing_layer_is_matched_by_instruction() -> None:
     slim = next(v for v in run.variants if v.name == "slim")
     assert slim.image is not None
     pip_layer = max(slim.image.layers, key=lambda layer: layer.size_bytes)
-    bigger = tuple(replace(layer, size_bytes=layer.size_bytes + 30_000_000)
-                   if layer is pip_layer else layer for layer in slim.image.layers)
-    grown = replace(slim, image=replace(slim.image, layers=bigger,
-                                        size_bytes=slim.image.size_bytes + 30_000_000))
+    bigger = tuple(
+        replace(layer, size_bytes=layer.size_bytes + 30_000_000) if layer is pip_layer else layer
+        for layer in slim.image.layers
+    )
+    grown = replace(
+        slim,
+        image=replace(slim.image, layers=bigger, size_bytes=slim.image.size_bytes + 30_000_000),
+    )
     run = replace(run, variants=tuple(grown if v.name == "slim" else v for v in run.variants))
     change = _verdict(check(run, base, VARIANTS), "slim").grown_layers[0]  # type: ignore[attr-defined]
     assert change.instruction == pip_layer.instruction
@@ -130,8 +138,9 @@ def _write(tmp_path: Path, run: RunResult) -> Path:
     return path
 
 
-def test_cli_exit_codes_and_summary(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                    capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_exit_codes_and_summary(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     run = _ok_run()
     results = _write(tmp_path, run)
     base = tmp_path / "baseline.json"
@@ -145,13 +154,20 @@ def test_cli_exit_codes_and_summary(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     capsys.readouterr()
 
 
-@pytest.mark.parametrize("content, expected", [
-    ("{not json", "not a readable baseline"),
-    (json.dumps({"schema_version": 99}), "written by a newer dockerfile-bench (baseline schema 99"),
-    (json.dumps({"schema_version": 1}), "not a valid baseline"),
-])
-def test_bad_baseline_is_one_line_and_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str],
-                                             content: str, expected: str) -> None:
+@pytest.mark.parametrize(
+    "content, expected",
+    [
+        ("{not json", "not a readable baseline"),
+        (
+            json.dumps({"schema_version": 99}),
+            "written by a newer dockerfile-bench (baseline schema 99",
+        ),
+        (json.dumps({"schema_version": 1}), "not a valid baseline"),
+    ],
+)
+def test_bad_baseline_is_one_line_and_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], content: str, expected: str
+) -> None:
     results = _write(tmp_path, _ok_run())
     base = tmp_path / "baseline.json"
     base.write_text(content)

@@ -88,5 +88,5 @@ def test_unparsable_budget(project: Path) -> None:
 
 def test_unknown_variant_on_the_command_line(project: Path) -> None:
     loaded = manifest.load(project / "variants.toml")
-    with pytest.raises(BenchError, match="unknown variant fat in .*; known: slim"):
+    with pytest.raises(BenchError, match=r"unknown variant fat in .*; known: slim"):
         loaded.select(["fat"])

@@ -10,6 +10,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -25,6 +26,7 @@ from bench.lab.paths import LabPaths
 from bench.manifest import Manifest, Variant
 from bench.models import Provenance, RunResult, VariantResult
 from bench.runner import Progress, RunOptions, crashed, measure_variant
+from bench.smoke import SmokeSpec
 from bench.workbench import DockerWorkbench
 
 
@@ -109,13 +111,33 @@ def _build_settings(
     return build_args, network
 
 
+def _writable(directory: Path) -> None:
+    """Fail before any build if results could not be saved: a run must never be lost."""
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=directory, prefix=".probe-"):
+            pass
+    except OSError as error:
+        raise BenchError(
+            f"{directory}: cannot write results there ({error.strerror or error}); "
+            "choose another directory with --out"
+        ) from error
+
+
 def run(request: RunRequest, progress: Progress) -> tuple[RunResult, Path, int]:
     """Measure every requested variant; returns the result, its file, and the exit code."""
+    _writable(request.out_dir)
     engine, mode, paths = _connect()
     run_id = new_run_id()
     build_args, network = _build_settings(request, mode, paths)
     options = replace(request.options, build_args=build_args)
-    bench = DockerWorkbench(engine, run_id, build_args, network)
+    bench = DockerWorkbench(
+        engine,
+        run_id,
+        build_args,
+        network,
+        smoke_spec=SmokeSpec(ready_timeout_seconds=options.smoke_timeout_seconds),
+    )
     bases = _bases(engine, request.variants, options)
     provenance = Provenance(
         engine=engine.info(),
@@ -129,7 +151,6 @@ def run(request: RunRequest, progress: Progress) -> tuple[RunResult, Path, int]:
         started_utc=_utc_now(),
         options=_recorded_options(request, options, network),
     )
-    request.out_dir.mkdir(parents=True, exist_ok=True)
     path = request.out_dir / f"{run_id}.json"
     finished: list[VariantResult] = []
     current: list[VariantResult] = []

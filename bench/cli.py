@@ -58,6 +58,22 @@ def _parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--network", help="network mode for builds (lab default: host)")
     run.add_argument("--pip-index-url", metavar="URL", help="package index for pip in builds")
+    run.add_argument(
+        "--build-arg",
+        action="append",
+        default=[],
+        dest="build_args",
+        metavar="NAME=VALUE",
+        help="a build argument for every variant "
+        "(values of secret-looking names are never recorded)",
+    )
+    run.add_argument(
+        "--smoke-timeout",
+        type=float,
+        default=60.0,
+        metavar="SECONDS",
+        help="how long an image may take to answer /health (60)",
+    )
     run.add_argument("--keep-images", action="store_true", help="keep the images built")
     run.add_argument(
         "--no-compressed",

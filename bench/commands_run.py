@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from bench import benchmark, manifest, report, storage
-from bench.errors import EXIT_FAILED, EXIT_OK
+from bench.errors import EXIT_FAILED, EXIT_OK, BenchError
 from bench.models import SCENARIOS, RunResult
 from bench.progress import ConsoleProgress
 from bench.runner import RunOptions
@@ -25,6 +25,8 @@ def run(args: argparse.Namespace) -> int:
         repeat=args.repeat,
         scenarios=tuple(args.scenarios or SCENARIOS),
         compressed=not args.no_compressed,
+        build_args=_build_args(args.build_args),
+        smoke_timeout_seconds=args.smoke_timeout,
     )
     request = benchmark.RunRequest(
         manifest=loaded,
@@ -42,6 +44,16 @@ def run(args: argparse.Namespace) -> int:
         print("report:  " + ", ".join(str(p) for p in written))
     _print_summary(result)
     return exit_code
+
+
+def _build_args(pairs: list[str]) -> dict[str, str]:
+    parsed = {}
+    for pair in pairs:
+        name, equals, value = pair.partition("=")
+        if not equals or not name.strip():
+            raise BenchError(f"--build-arg {pair.split('=')[0]!r}: expected NAME=VALUE")
+        parsed[name.strip()] = value
+    return parsed
 
 
 def smoke(args: argparse.Namespace) -> int:

@@ -69,6 +69,7 @@ class RunOptions:
     build_args: Mapping[str, str] = field(default_factory=dict)
     compressed: bool = True
     smoke: bool = True
+    smoke_timeout_seconds: float = 60.0
 
 
 def image_tag(variant: str, run_id: str) -> str:

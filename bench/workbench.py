@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from pathlib import Path
 
 from bench import labels
 from bench.compressed import compressed_bytes
 from bench.engine import Engine
 from bench.models import BuildOutcome, ImageFacts, PullOutcome, SmokeResult
-from bench.smoke import smoke_test
+from bench.redaction import Scrubber
+from bench.smoke import SmokeSpec, smoke_test
 
 
 class DockerWorkbench:
@@ -22,6 +24,7 @@ class DockerWorkbench:
         build_args: Mapping[str, str],
         network_mode: str | None,
         on_container: Callable[[str | None], None] | None = None,
+        smoke_spec: SmokeSpec | None = None,
     ) -> None:
         self._engine = engine
         self._run_labels = labels.for_run(run_id)
@@ -29,6 +32,8 @@ class DockerWorkbench:
         self._network_mode = network_mode
         self._on_container = on_container
         self._standin_cache: dict[str, bool] = {}
+        self._scrub = Scrubber(build_args)
+        self._smoke_spec = smoke_spec or SmokeSpec()
 
     def pull(self, reference: str) -> PullOutcome:
         return self._engine.pull(reference)
@@ -42,7 +47,8 @@ class DockerWorkbench:
         nocache: bool,
         on_step: Callable[[str], None] | None = None,
     ) -> BuildOutcome:
-        return self._engine.build(
+        scrubbed_step = (lambda text: on_step(self._scrub.text(text))) if on_step else None
+        outcome = self._engine.build(
             context_dir,
             dockerfile,
             tag,
@@ -50,11 +56,12 @@ class DockerWorkbench:
             buildargs=self._build_args,
             labels=self._run_labels,
             network_mode=self._network_mode,
-            on_step=on_step,
+            on_step=scrubbed_step,
         )
+        return self._scrub.outcome(outcome)
 
     def image_facts(self, reference: str) -> ImageFacts:
-        return self._engine.image_facts(reference)
+        return self._scrub.facts(self._engine.image_facts(reference))
 
     def base_is_standin(self, reference: str) -> bool:
         if reference not in self._standin_cache:
@@ -66,6 +73,15 @@ class DockerWorkbench:
         return compressed_bytes(self._engine.save(reference))
 
     def smoke(self, reference: str) -> SmokeResult:
-        return smoke_test(
-            self._engine, reference, self._run_labels, on_container=self._on_container
+        result = smoke_test(
+            self._engine,
+            reference,
+            self._run_labels,
+            self._smoke_spec,
+            on_container=self._on_container,
+        )
+        return replace(
+            result,
+            reason=self._scrub.optional(result.reason),
+            log_tail=tuple(self._scrub.text(line) for line in result.log_tail),
         )

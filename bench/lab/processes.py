@@ -61,6 +61,13 @@ def start(argv: list[str], pid_file: Path, log_file: Path) -> int:
     finally:
         os.close(log)
     pid_file.write_text(f"{pid}\n")
+    # Until the child has exec'd, /proc shows our own command line; wait so that the pid
+    # file is trusted by running_pid() as soon as we return.
+    deadline = time.monotonic() + 2.0
+    while time.monotonic() < deadline and Path(argv[0]).name not in {
+        Path(part).name for part in _cmdline(pid)[:3]
+    }:
+        time.sleep(0.01)
     return pid
 
 

@@ -35,6 +35,14 @@ def tests(session: nox.Session) -> None:
 
 
 @nox.session
+def faults(session: nox.Session) -> None:
+    """The fault and bad-input suite alone (`nox -s tests` runs it too)."""
+    _install(session, "test")
+    _lab_up(session)
+    session.run("pytest", "tests/faults", *session.posargs)
+
+
+@nox.session
 def lab(session: nox.Session) -> None:
     """Bring up the offline lab (or find a usable engine): `python -m bench lab up`."""
     _install(session)

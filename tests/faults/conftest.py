@@ -29,11 +29,11 @@ class Foreign:
 def foreign(engine: Engine, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Foreign]:
     context = tmp_path_factory.mktemp("foreign")
     (context / "Dockerfile").write_text(
-        "FROM python:3.11-slim\nRUN echo one > /one\nRUN echo two > /two\nCMD [\"sleep\", \"1\"]\n"
+        'FROM python:3.11-slim\nRUN echo one > /one\nRUN echo two > /two\nCMD ["sleep", "1"]\n'
     )
     outcome = engine.build(context, context / "Dockerfile", FOREIGN_TAG, nocache=False)
     assert outcome.ok, outcome.error
-    api = engine._api  # noqa: SLF001 - made the way a user would, without our labels
+    api = engine._api
     all_images = {str(i["Id"]) for i in api.images(all=True)}
     top_level = {str(i["Id"]) for i in api.images()}
     cache_ids = frozenset(all_images - top_level)  # the classic builder's intermediate images
@@ -61,10 +61,17 @@ def nothing_of_ours_left(request: pytest.FixtureRequest) -> Iterator[None]:
     assert engine.containers_with_label(labels.RUN_ID) == []
 
 
-def bench(*args: str, env: dict[str, str] | None = None,
-          timeout: float = 600) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "bench", *args], capture_output=True,
-                          text=True, timeout=timeout, env=env, check=False)
+def bench(
+    *args: str, env: dict[str, str] | None = None, timeout: float = 600
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "bench", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=env,
+        check=False,
+    )
 
 
 def one_line_error(result: subprocess.CompletedProcess[str]) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-APP = '''import json, os
+APP = """import json, os
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
 LABEL = os.environ.get("LABEL", "setosa")
@@ -31,21 +31,23 @@ class Handler(BaseHTTPRequestHandler):
 
 
 HTTPServer(("0.0.0.0", 8000), Handler).serve_forever()
-'''
+"""
 
 _RUNS = 'WORKDIR /app\nCOPY app.py ./\nCMD ["python3", "app.py"]\n'
 DOCKERFILES = {
     "good": "FROM python:3.11-slim\n" + _RUNS,
     "slow": "FROM python:3.11-slim\nRUN sleep 8\n" + _RUNS,
+    # The sleep comes after the code: an edit re-runs it, so the edit build can be interrupted.
+    "slow-edit": "FROM python:3.11-slim\nWORKDIR /app\nCOPY app.py ./\nRUN sleep 6\n"
+    'CMD ["python3", "app.py"]\n',
     "syntax": "FROMM python:3.11-slim\n" + _RUNS,
     "failing-run": "FROM python:3.11-slim\nRUN echo about to fail && false\n" + _RUNS,
     "missing-base": "FROM 127.0.0.1:5000/dockerfile-bench-test/missing:1\n" + _RUNS,
     "exits": "FROM python:3.11-slim\nWORKDIR /app\nCOPY app.py ./\n"
     'CMD ["python3", "-c", "print(\'boom: cannot start\'); raise SystemExit(3)"]\n',
-    "never-healthy": "FROM python:3.11-slim\nWORKDIR /app\nCOPY app.py ./\n"
-    'CMD ["sleep", "3600"]\n',
+    "never-healthy": 'FROM python:3.11-slim\nWORKDIR /app\nCOPY app.py ./\nCMD ["sleep", "3600"]\n',
     "wrong-answer": "FROM python:3.11-slim\nENV LABEL=virginica\n" + _RUNS,
-    "secret-ok": "FROM python:3.11-slim\nARG MY_TOKEN\nRUN test -n \"$MY_TOKEN\"\n" + _RUNS,
+    "secret-ok": 'FROM python:3.11-slim\nARG MY_TOKEN\nRUN test -n "$MY_TOKEN"\n' + _RUNS,
     "secret-fail": "FROM python:3.11-slim\nARG MY_TOKEN\n"
     'RUN echo "token is $MY_TOKEN" && false\n' + _RUNS,
 }

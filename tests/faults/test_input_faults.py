@@ -14,15 +14,19 @@ from tests.faults.project import make
 from tests.unit.sample_results import sample_run
 
 
-@pytest.mark.parametrize("docker_host, shown", [
-    ("unix:///nonexistent/docker.sock", "no such socket"),
-    ("tcp://127.0.0.1:9", "no Docker engine answers at tcp://127.0.0.1:9"),
-])
+@pytest.mark.parametrize(
+    "docker_host, shown",
+    [
+        ("unix:///nonexistent/docker.sock", "no such socket"),
+        ("tcp://127.0.0.1:9", "no Docker engine answers at tcp://127.0.0.1:9"),
+    ],
+)
 def test_engine_unreachable(tmp_path: Path, docker_host: str, shown: str) -> None:
     manifest = make(tmp_path / "p")
     env = {**os.environ, "DOCKER_HOST": docker_host}
-    result = bench("run", "good", "--manifest", str(manifest), "--out", str(tmp_path / "out"),
-                   env=env)
+    result = bench(
+        "run", "good", "--manifest", str(manifest), "--out", str(tmp_path / "out"), env=env
+    )
     assert result.returncode == 2
     line = one_line_error(result)
     assert shown in line and "lab up" in line
@@ -39,15 +43,18 @@ size_budget = "1 GB"
 """
 
 
-@pytest.mark.parametrize("text, shown", [
-    (None, "manifest not found"),
-    (GOOD.replace('name = "good"', 'name = "good'), "TOML syntax error"),
-    (GOOD + 'flavour = "x"\n', "field 'flavour': unknown field"),
-    (GOOD.replace('edit_file = "app.py"\n', ""), "field 'edit_file': missing"),
-    (GOOD.replace('"good.Dockerfile"', '"gone.Dockerfile"'), "field 'dockerfile'"),
-    (GOOD + GOOD.split("\n", 1)[1], "variant 'good': duplicate name"),
-    (GOOD.replace('"1 GB"', '"big"'), "field 'size_budget': expected a size"),
-])
+@pytest.mark.parametrize(
+    "text, shown",
+    [
+        (None, "manifest not found"),
+        (GOOD.replace('name = "good"', 'name = "good'), "TOML syntax error"),
+        (GOOD + 'flavour = "x"\n', "field 'flavour': unknown field"),
+        (GOOD.replace('edit_file = "app.py"\n', ""), "field 'edit_file': missing"),
+        (GOOD.replace('"good.Dockerfile"', '"gone.Dockerfile"'), "field 'dockerfile'"),
+        (GOOD + GOOD.split("\n", 1)[1], "variant 'good': duplicate name"),
+        (GOOD.replace('"1 GB"', '"big"'), "field 'size_budget': expected a size"),
+    ],
+)
 def test_manifest_mistakes(tmp_path: Path, text: str | None, shown: str) -> None:
     make(tmp_path)
     manifest = tmp_path / "variants.toml"
@@ -71,20 +78,25 @@ def test_unknown_variant_on_the_command_line(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("command", ["report", "check"])
-@pytest.mark.parametrize("content, shown", [
-    ("{broken", "corrupt results file"),
-    (None, "written by a newer dockerfile-bench"),
-])
-def test_corrupt_or_future_results(tmp_path: Path, command: str, content: str | None,
-                                   shown: str) -> None:
+@pytest.mark.parametrize(
+    "content, shown",
+    [
+        ("{broken", "corrupt results file"),
+        (None, "written by a newer dockerfile-bench"),
+    ],
+)
+def test_corrupt_or_future_results(
+    tmp_path: Path, command: str, content: str | None, shown: str
+) -> None:
     path = tmp_path / "20261124T000000Z-abc123.json"
     if content is None:
         data = storage.to_dict(sample_run())
         data["schema_version"] = storage.SCHEMA_VERSION + 1
         content = json.dumps(data)
     path.write_text(content)
-    args = [command, str(path)] + (["--report-dir", str(tmp_path / "r")]
-                                   if command == "report" else [])
+    args = [command, str(path)] + (
+        ["--report-dir", str(tmp_path / "r")] if command == "report" else []
+    )
     result = bench(*args)
     assert result.returncode == 2
     line = one_line_error(result)

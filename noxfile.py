@@ -97,6 +97,14 @@ def check(session: nox.Session) -> None:
 
 
 @nox.session
+def perf(session: nox.Session) -> None:
+    """The harness against `docker build`, side by side: writes reports/perf.md."""
+    _install(session)
+    _lab_up(session)
+    session.run("python", "-m", "bench", "perf", *session.posargs)
+
+
+@nox.session
 def lint(session: nox.Session) -> None:
     """ruff, mypy --strict and hadolint on the variant Dockerfiles."""
     _install(session, "lint", "test")

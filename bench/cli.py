@@ -170,6 +170,22 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument(
         "--markdown", type=Path, metavar="FILE", help="also write the markdown summary here"
     )
+    perf = commands.add_parser("perf", help="our build call against `docker build`, side by side")
+    perf.add_argument("--variant", default="slim", help="variant to build (slim)")
+    perf.add_argument("--manifest", type=Path, default=manifest_module.DEFAULT_MANIFEST)
+    perf.add_argument("--repeat", type=_positive, default=5, help="pairs per scenario (5)")
+    perf.add_argument(
+        "--out",
+        type=Path,
+        default=Path("reports/perf.json"),
+        help="JSON output; the markdown goes next to it (reports/perf.md)",
+    )
+    perf.add_argument(
+        "--results",
+        type=Path,
+        default=Path("reports/results"),
+        help="results directory whose newest run gives the orchestration overhead",
+    )
     return parser
 
 
@@ -220,6 +236,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         from bench import commands_lab
 
         return commands_lab.run(args)
+    if args.command == "perf":
+        from bench import perf_command
+
+        return perf_command.run(args)
     if args.command in ("check", "baseline"):
         from bench import commands_check
 

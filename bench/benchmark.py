@@ -19,6 +19,7 @@ from pathlib import Path
 from types import FrameType
 
 from bench import labels, storage
+from bench.buildkit import BuildKitBuilder
 from bench.engine import Engine
 from bench.errors import EXIT_SIGINT, EXIT_SIGTERM, BenchError
 from bench.lab import control
@@ -43,6 +44,8 @@ class RunRequest:
     keep_images: bool = False
     network: str | None = None
     pip_index_url: str | None = None
+    builder: str = "sdk"  # sdk: the engine's classic builder; buildkit: the docker CLI
+    python_version: str | None = None
 
 
 def new_run_id() -> str:
@@ -100,13 +103,17 @@ def _build_settings(
 ) -> tuple[dict[str, str], str | None]:
     build_args: dict[str, str] = dict(request.options.build_args)
     network = request.network
+    if request.python_version:
+        build_args["PYTHON_VERSION"] = request.python_version
     if request.pip_index_url:
         build_args["PIP_INDEX_URL"] = request.pip_index_url
     elif mode == "lab":
-        # pip in the build cannot reach PyPI here: the lab's wheelhouse on loopback,
-        # reached through the host network (the lab engine has no bridge).
+        # pip in the build cannot reach PyPI here: the lab's wheelhouse on loopback.
         build_args["PIP_FIND_LINKS"] = paths.wheelhouse_url
         build_args["PIP_NO_INDEX"] = "1"
+    if mode == "lab":
+        # The lab engine has no bridge: builds use the host network (BuildKit's RUN fails
+        # with "network bridge not found" otherwise).
         network = network or "host"
     return build_args, network
 
@@ -131,16 +138,25 @@ def run(request: RunRequest, progress: Progress) -> tuple[RunResult, Path, int]:
     run_id = new_run_id()
     build_args, network = _build_settings(request, mode, paths)
     options = replace(request.options, build_args=build_args)
+    builder = None
+    cache_before: set[str] | None = None
+    if request.builder == "buildkit":
+        builder = BuildKitBuilder(engine.docker_host or "unix:///var/run/docker.sock")
+        # BuildKit's cache is not images: in the lab (a private engine) the records this run
+        # creates are removed at the end; on a user's engine they are left alone, since a
+        # record cannot be told apart from one the user's own build made meanwhile.
+        cache_before = engine.build_cache_ids() if mode == "lab" else None
     bench = DockerWorkbench(
         engine,
         run_id,
         build_args,
         network,
         smoke_spec=SmokeSpec(ready_timeout_seconds=options.smoke_timeout_seconds),
+        builder=builder,
     )
     bases = _bases(engine, request.variants, options)
     provenance = Provenance(
-        engine=engine.info(),
+        engine=replace(engine.info(), builder="buildkit" if builder else "classic"),
         lab_mode=mode,
         bases_are_standins=any(kind == "stand-in" for _, kind in bases),
         bases=bases,
@@ -197,15 +213,22 @@ def run(request: RunRequest, progress: Progress) -> tuple[RunResult, Path, int]:
                 finished.append(replace(current[0], status="failed", reason="interrupted"))
                 current.clear()
             save()
-            _cleanup(engine, run_id, request.keep_images, scratch_dirs)
+            _cleanup(engine, run_id, request.keep_images, scratch_dirs, cache_before)
         raise BenchError(f"interrupted; results so far are in {path}", code) from None
     except BenchError:
         with _signals_ignored():
-            _cleanup(engine, run_id, request.keep_images, scratch_dirs, engine_may_be_gone=True)
+            _cleanup(
+                engine,
+                run_id,
+                request.keep_images,
+                scratch_dirs,
+                cache_before,
+                engine_may_be_gone=True,
+            )
         raise
     with _signals_ignored():
         result = save(complete=True)
-        _cleanup(engine, run_id, request.keep_images, scratch_dirs)
+        _cleanup(engine, run_id, request.keep_images, scratch_dirs, cache_before)
     engine.close()
     exit_code = 0 if all(v.status == "ok" for v in result.variants) else 1
     return result, path, exit_code
@@ -227,6 +250,7 @@ def _cleanup(
     run_id: str,
     keep_images: bool,
     scratch_dirs: list[Path],
+    cache_before: set[str] | None,
     engine_may_be_gone: bool = False,
 ) -> None:
     """Remove this run's containers, images and scratch copies; nothing else."""
@@ -241,6 +265,8 @@ def _cleanup(
         if not keep_images:
             for image_id in engine.images_with_label(selector):
                 engine.remove_image(image_id)
+        if cache_before is not None:
+            engine.prune_build_cache(engine.build_cache_ids() - cache_before)
     except BenchError:
         if not engine_may_be_gone:
             raise

@@ -74,6 +74,19 @@ def _parser() -> argparse.ArgumentParser:
         metavar="SECONDS",
         help="how long an image may take to answer /health (60)",
     )
+    run.add_argument(
+        "--builder",
+        choices=("sdk", "buildkit", "both"),
+        default="sdk",
+        help="sdk: the engine's classic builder via the Docker SDK (default); "
+        "buildkit: BuildKit via the docker CLI; both: one run each",
+    )
+    run.add_argument(
+        "--python",
+        metavar="VERSIONS",
+        help="Python versions as the PYTHON_VERSION build argument, e.g. 3.11,3.13 "
+        "(default: each Dockerfile's own)",
+    )
     run.add_argument("--keep-images", action="store_true", help="keep the images built")
     run.add_argument(
         "--no-compressed",

@@ -7,9 +7,11 @@ import sys
 from pathlib import Path
 
 from bench import benchmark, manifest, report, storage
+from bench.buildkit import find_cli
 from bench.errors import EXIT_FAILED, EXIT_OK, BenchError
 from bench.models import SCENARIOS, RunResult
 from bench.progress import ConsoleProgress
+from bench.report_matrix import render_matrix
 from bench.runner import RunOptions
 from bench.units import format_bytes, format_seconds
 
@@ -21,29 +23,74 @@ def _selected(args: argparse.Namespace) -> tuple[manifest.Manifest, tuple[manife
 
 def run(args: argparse.Namespace) -> int:
     loaded, variants = _selected(args)
+    builders = _builders(args.builder)
+    versions = _python_versions(args.python)
     options = RunOptions(
         repeat=args.repeat,
         scenarios=tuple(args.scenarios or SCENARIOS),
         compressed=not args.no_compressed,
         build_args=_build_args(args.build_args),
         smoke_timeout_seconds=args.smoke_timeout,
+        skip_missing_bases=len(versions) > 1,
     )
-    request = benchmark.RunRequest(
-        manifest=loaded,
-        variants=variants,
-        options=options,
-        out_dir=args.out,
-        keep_images=args.keep_images,
-        network=args.network,
-        pip_index_url=args.pip_index_url,
-    )
-    result, path, exit_code = benchmark.run(request, ConsoleProgress(total_variants=len(variants)))
-    print(f"results: {path}")
+    results: list[RunResult] = []
+    paths: list[Path] = []
+    exit_code = EXIT_OK
+    # One run (one results file) per builder and Python version: each is a complete,
+    # self-describing measurement; the report lines them up.
+    for builder in builders:
+        for version in versions:
+            if len(builders) > 1 or len(versions) > 1:
+                print(f"== builder {builder}, Python {version or 'default'} ==", flush=True)
+            request = benchmark.RunRequest(
+                manifest=loaded,
+                variants=variants,
+                options=options,
+                out_dir=args.out,
+                keep_images=args.keep_images,
+                network=args.network,
+                pip_index_url=args.pip_index_url,
+                builder=builder,
+                python_version=version,
+            )
+            progress = ConsoleProgress(total_variants=len(variants))
+            result, path, code = benchmark.run(request, progress)
+            results.append(result)
+            paths.append(path)
+            exit_code = max(exit_code, code)
+            print(f"results: {path}")
+            _print_summary(result)
     if not args.no_report:
-        written = write_reports([result], [path], args.report_dir)
+        written = write_reports(results, paths, args.report_dir)
         print("report:  " + ", ".join(str(p) for p in written))
-    _print_summary(result)
     return exit_code
+
+
+def _builders(choice: str) -> list[str]:
+    if choice == "sdk":
+        return ["sdk"]
+    if find_cli() is None:
+        if choice == "both":
+            raise BenchError(
+                "--builder both needs the docker CLI for BuildKit, which is not "
+                "installed (`apt-get install docker.io`)"
+            )
+        print(
+            "note: no docker CLI for BuildKit; building with the SDK (classic) builder",
+            file=sys.stderr,
+        )
+        return ["sdk"]
+    return ["sdk", "buildkit"] if choice == "both" else ["buildkit"]
+
+
+def _python_versions(text: str | None) -> list[str | None]:
+    if not text:
+        return [None]  # each Dockerfile's own default
+    versions = [part.strip() for part in text.split(",") if part.strip()]
+    for version in versions:
+        if not all(piece.isdigit() for piece in version.split(".")):
+            raise BenchError(f"--python {text!r}: expected versions like 3.11,3.13")
+    return list(dict.fromkeys(versions))
 
 
 def _build_args(pairs: list[str]) -> dict[str, str]:
@@ -97,7 +144,9 @@ def write_reports(runs: list[RunResult], sources: list[Path], report_dir: Path) 
     report_dir.mkdir(parents=True, exist_ok=True)
     markdown = report_dir / "latest.md"
     csv = report_dir / "samples.csv"
-    storage.write_text_atomic(markdown, report.render_markdown(runs))
+    matrix = render_matrix(runs)
+    text = report.render_markdown(runs)
+    storage.write_text_atomic(markdown, text + ("\n" + matrix if matrix else ""))
     report.write_csv(runs, csv)
     return [markdown, csv]
 

@@ -21,6 +21,7 @@ from docker.utils.build import exclude_paths
 
 from bench.buildlog import StepTracker
 from bench.errors import BenchError
+from bench.history import instruction as _instruction
 from bench.models import BuildOutcome, EngineInfo, ImageFacts, Layer, PullOutcome
 
 # Builds and pulls can be silent for minutes (pip resolving, a large layer extracting).
@@ -217,12 +218,30 @@ class Engine:
             raise _lost(error) from error
         return True
 
-    def prune_build_cache(self, run_label: str) -> None:
-        """Dangling intermediate images of our builds (the classic builder's cache)."""
+    def build_cache_ids(self) -> set[str]:
+        """Ids of BuildKit's cache records (the classic builder's cache is images)."""
         try:
-            self._api.prune_images(filters={"dangling": True, "label": run_label})
+            usage = self._api.df()
         except _CONNECTION_ERRORS as error:
             raise _lost(error) from error
+        return {str(record["ID"]) for record in usage.get("BuildCache") or []}
+
+    def prune_build_cache(self, ids: set[str]) -> None:
+        """Remove exactly these BuildKit cache records (one call each: the engine's filter
+        takes a single id), children before parents, over a few passes."""
+        remaining = set(ids)
+        for _ in range(5):
+            for record_id in sorted(remaining):
+                try:
+                    self._api.prune_builds(filters={"id": record_id})  # type: ignore[arg-type]
+                except docker.errors.APIError:
+                    continue  # in use, or a parent whose child goes first: next pass
+                except _CONNECTION_ERRORS as error:
+                    raise _lost(error) from error
+            left = remaining & self.build_cache_ids()
+            if not left or left == remaining:
+                return
+            remaining = left
 
     # Builds -----------------------------------------------------------------------------
 
@@ -378,18 +397,6 @@ def context_files(context_dir: Path, dockerfile: Path) -> set[str]:
     except ValueError:
         relative = None
     return set(exclude_paths(str(context_dir), patterns, dockerfile=relative))
-
-
-def _instruction(created_by: str) -> str:
-    """`/bin/sh -c #(nop)  CMD [...]` -> `CMD [...]`; `/bin/sh -c pip ...` -> `RUN pip ...`."""
-    text = created_by.strip()
-    if "#(nop)" in text:
-        return text.split("#(nop)", 1)[1].strip()
-    if text.startswith("/bin/sh -c "):
-        return "RUN " + text[len("/bin/sh -c ") :]
-    if text.startswith("|"):  # RUN with build args: `|2 ARG1=.. ARG2=.. /bin/sh -c ...`
-        return "RUN " + text.split("/bin/sh -c ", 1)[-1]
-    return text
 
 
 def _short(error: BaseException) -> str:

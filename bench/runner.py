@@ -70,6 +70,9 @@ class RunOptions:
     compressed: bool = True
     smoke: bool = True
     smoke_timeout_seconds: float = 60.0
+    # In a Python-version matrix a base may not exist for a version (python:3.13-alpine in
+    # the lab): that variant is skipped for that version, not failed.
+    skip_missing_bases: bool = False
 
 
 def image_tag(variant: str, run_id: str) -> str:
@@ -119,6 +122,14 @@ def measure_variant(
             )
         )
     result = replace(result, pull=pulls[-1] if pulls else None)
+    if failed_pull is not None and options.skip_missing_bases:
+        result = replace(
+            result,
+            status="skipped",
+            reason=f"no {failed_pull.reference} base ({failed_pull.error})",
+        )
+        checkpoint(result)
+        return result
     if failed_pull is not None:
         result = replace(
             result,

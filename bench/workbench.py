@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import replace
 from pathlib import Path
+from typing import Protocol
 
 from bench import labels
 from bench.compressed import compressed_bytes
@@ -12,6 +13,23 @@ from bench.engine import Engine
 from bench.models import BuildOutcome, ImageFacts, PullOutcome, SmokeResult
 from bench.redaction import Scrubber
 from bench.smoke import SmokeSpec, smoke_test
+
+
+class Builder(Protocol):
+    """Engine.build (classic, through the SDK) or BuildKitBuilder.build (through the CLI)."""
+
+    def build(
+        self,
+        context_dir: Path,
+        dockerfile: Path,
+        tag: str,
+        *,
+        nocache: bool,
+        buildargs: Mapping[str, str] | None = None,
+        labels: Mapping[str, str] | None = None,
+        network_mode: str | None = None,
+        on_step: Callable[[str], None] | None = None,
+    ) -> BuildOutcome: ...
 
 
 class DockerWorkbench:
@@ -25,8 +43,10 @@ class DockerWorkbench:
         network_mode: str | None,
         on_container: Callable[[str | None], None] | None = None,
         smoke_spec: SmokeSpec | None = None,
+        builder: Builder | None = None,
     ) -> None:
         self._engine = engine
+        self._builder: Builder = builder or engine
         self._run_labels = labels.for_run(run_id)
         self._build_args = dict(build_args)
         self._network_mode = network_mode
@@ -48,7 +68,7 @@ class DockerWorkbench:
         on_step: Callable[[str], None] | None = None,
     ) -> BuildOutcome:
         scrubbed_step = (lambda text: on_step(self._scrub.text(text))) if on_step else None
-        outcome = self._engine.build(
+        outcome = self._builder.build(
             context_dir,
             dockerfile,
             tag,

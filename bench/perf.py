@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import random
-import shutil
 import statistics
 import subprocess
 import time
@@ -14,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bench import labels
+from bench.buildkit import find_cli
 from bench.context import apply_edit, remove_scratch, scratch_copy
 from bench.engine import Engine
 from bench.errors import BenchError
@@ -57,11 +57,10 @@ class Pair:
 
 
 def docker_cli() -> str:
-    """Debian's client (same release as the lab engine) if present, else the one on PATH."""
-    for candidate in ("/usr/bin/docker", shutil.which("docker")):
-        if candidate and Path(candidate).is_file():
-            return candidate
-    raise BenchError("the docker CLI is not installed: `apt-get install docker.io`")
+    cli = find_cli()
+    if cli is None:
+        raise BenchError("the docker CLI is not installed: `apt-get install docker.io`")
+    return cli
 
 
 class Builders:

@@ -24,6 +24,7 @@ from bench.engine import Engine
 from bench.errors import EXIT_SIGINT, EXIT_SIGTERM, BenchError
 from bench.lab import control
 from bench.lab.paths import LabPaths
+from bench.lab.standins import lab_registry_serves
 from bench.manifest import Manifest, Variant
 from bench.models import Provenance, RunResult, VariantResult
 from bench.runner import Progress, RunOptions, crashed, measure_variant
@@ -153,6 +154,7 @@ def run(request: RunRequest, progress: Progress) -> tuple[RunResult, Path, int]:
         network,
         smoke_spec=SmokeSpec(ready_timeout_seconds=options.smoke_timeout_seconds),
         builder=builder,
+        pull_allowed=lab_registry_serves if mode == "lab" else None,
     )
     bases = _bases(engine, request.variants, options)
     provenance = Provenance(

@@ -44,9 +44,11 @@ class DockerWorkbench:
         on_container: Callable[[str | None], None] | None = None,
         smoke_spec: SmokeSpec | None = None,
         builder: Builder | None = None,
+        pull_allowed: Callable[[str], bool] | None = None,
     ) -> None:
         self._engine = engine
         self._builder: Builder = builder or engine
+        self._pull_allowed = pull_allowed
         self._run_labels = labels.for_run(run_id)
         self._build_args = dict(build_args)
         self._network_mode = network_mode
@@ -56,6 +58,16 @@ class DockerWorkbench:
         self._smoke_spec = smoke_spec or SmokeSpec()
 
     def pull(self, reference: str) -> PullOutcome:
+        if self._pull_allowed is not None and not self._pull_allowed(reference):
+            if self._engine.image_id(reference) is not None:
+                return PullOutcome(reference, True, 0.0, was_present=True)
+            return PullOutcome(
+                reference,
+                False,
+                0.0,
+                was_present=False,
+                error="not in the lab registry (the lab has no Docker Hub)",
+            )
         return self._engine.pull(reference)
 
     def build(

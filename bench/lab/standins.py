@@ -123,6 +123,22 @@ def in_registry(standin: StandIn) -> bool:
         ) from error
 
 
+def lab_registry_serves(reference: str) -> bool:
+    """Whether the lab can pull `reference` without the engine falling back to Docker Hub.
+
+    A miss in the mirror makes the engine try Docker Hub, which starts with a DNS lookup
+    through the host's resolver: in the lab that traffic must never be sent.
+    """
+    first, _, rest = reference.partition("/")
+    if rest and first == REGISTRY_ADDRESS:
+        return True  # addressed to the lab registry itself: no fallback
+    if rest and ("." in first or ":" in first or first == "localhost"):
+        return False  # another registry: unreachable from the lab
+    name, _, tag = reference.rpartition(":") if ":" in reference else (reference, "", "latest")
+    repository = name if "/" in name else f"library/{name}"
+    return in_registry(StandIn(f"{repository}:{tag}", "", ""))
+
+
 def ensure(engine: Engine, cache_dir: Path, mirror: str) -> dict[str, str]:
     """Every stand-in present in the engine and in the registry; returns reference -> action."""
     actions: dict[str, str] = {}

@@ -155,7 +155,7 @@ def measure_builds(
         dockerfile = scratch / relative
     except ValueError:
         pass
-    tag = f"dockerfile-bench/perf-{prefix or 'build'}:{run_id}"
+    tag = f"dockerfile-bench/perf-{prefix.strip('-') or 'build'}:{run_id}"
     try:
 
         def build(

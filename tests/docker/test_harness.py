@@ -11,6 +11,7 @@ from bench import benchmark, labels, manifest, storage
 from bench.engine import Engine
 from bench.progress import SilentProgress
 from bench.runner import RunOptions
+from tests.faults.project import APP
 
 pytestmark = pytest.mark.docker
 
@@ -56,7 +57,8 @@ deps_rerun_on_edit = true
 @pytest.fixture
 def tiny(tmp_path: Path) -> Path:
     (tmp_path / "app").mkdir()
-    (tmp_path / "app" / "main.py").write_text("import idna\nprint(idna.encode('example.org'))\n")
+    # A real (stdlib) server, so the smoke test has something to ask; idna is the dependency.
+    (tmp_path / "app" / "main.py").write_text("import idna  # noqa: F401\n" + APP)
     (tmp_path / "app" / "requirements.txt").write_text("idna==3.20\n")
     (tmp_path / "app" / ".dockerignore").write_text("*.Dockerfile\n.dockerfile.*\nnotes/\n")
     (tmp_path / "app" / "notes").mkdir()

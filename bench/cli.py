@@ -183,6 +183,18 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument(
         "--markdown", type=Path, metavar="FILE", help="also write the markdown summary here"
     )
+    layers = commands.add_parser("layers", help="what every layer of an image holds, like dive")
+    layers.add_argument("image", metavar="IMAGE")
+    layers.add_argument("--json", action="store_true", help="the analysis as JSON")
+    layers.add_argument("--base", metavar="IMAGE", help="its base image (default: guessed)")
+    layers.add_argument("--app-dir", metavar="PATH", help="the app's directory (its WORKDIR)")
+    layers.add_argument(
+        "--compressed", action="store_true", help="also gzip each layer (slower: ~25 MB/s a core)"
+    )
+    layers.add_argument(
+        "--compare-dive", action="store_true", help="time it against `dive IMAGE --ci`"
+    )
+    layers.add_argument("--repeat", type=_positive, default=3, help="with --compare-dive (3)")
     perf = commands.add_parser("perf", help="our build call against `docker build`, side by side")
     perf.add_argument("--variant", default="slim", help="variant to build (slim)")
     perf.add_argument("--manifest", type=Path, default=manifest_module.DEFAULT_MANIFEST)
@@ -249,6 +261,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         from bench import commands_lab
 
         return commands_lab.run(args)
+    if args.command == "layers":
+        from bench import commands_layers
+
+        return commands_layers.run(args)
     if args.command == "perf":
         from bench import perf_command
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from bench import benchmark, manifest, report, storage
 from bench.buildkit import find_cli
+from bench.charts import write_charts
 from bench.errors import EXIT_FAILED, EXIT_OK, BenchError
 from bench.models import SCENARIOS, RunResult
 from bench.progress import ConsoleProgress
@@ -105,7 +106,7 @@ def _build_args(pairs: list[str]) -> dict[str, str]:
 
 def smoke(args: argparse.Namespace) -> int:
     loaded, variants = _selected(args)
-    options = RunOptions(repeat=1, scenarios=("cold",), compressed=False)
+    options = RunOptions(repeat=1, scenarios=("cold",), compressed=False, analyse=False)
     request = benchmark.RunRequest(
         manifest=loaded, variants=variants, options=options, out_dir=args.out
     )
@@ -144,11 +145,12 @@ def write_reports(runs: list[RunResult], sources: list[Path], report_dir: Path) 
     report_dir.mkdir(parents=True, exist_ok=True)
     markdown = report_dir / "latest.md"
     csv = report_dir / "samples.csv"
+    charts = write_charts(runs, report_dir)  # PNGs next to latest.md, linked relatively
     matrix = render_matrix(runs)
-    text = report.render_markdown(runs)
+    text = report.render_markdown(runs, chart_paths=charts)
     storage.write_text_atomic(markdown, text + ("\n" + matrix if matrix else ""))
     report.write_csv(runs, csv)
-    return [markdown, csv]
+    return [markdown, csv, *(report_dir / name for name in charts.values())]
 
 
 def _print_summary(result: RunResult) -> None:

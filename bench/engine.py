@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import socket
+import ssl
 import time
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
@@ -19,6 +20,7 @@ import requests.exceptions
 import urllib3.exceptions
 from docker.utils.build import exclude_paths
 
+from bench import httpbody
 from bench.buildlog import StepTracker
 from bench.errors import BenchError
 from bench.history import instruction as _instruction
@@ -376,22 +378,25 @@ class Engine:
             raise _lost(error) from error
         return [str(c["Id"]) for c in found]
 
-    def save(self, reference: str) -> Iterator[bytes]:
+    def save(self, reference: str) -> Iterator[bytes | memoryview]:
         """`docker save` as a stream of chunks: the image is never held in memory."""
         try:
-            # What docker-py's get_image does, minus its generator: that yields the engine's
-            # 32 KiB HTTP chunks one at a time through urllib3 (~1 s of CPU per GB), while
-            # http.client below it reads 1 MiB per call for about half that.
+            # What docker-py's get_image does, but its generator yields the engine's 32 KiB
+            # HTTP chunks one by one through urllib3 (~1 s of CPU per GB); the body is read
+            # from the socket instead (bench/httpbody.py). `Connection: close` makes the
+            # end of the body the end of the connection.
             api: Any = self._api
-            response = api._get(api._url("/images/{0}/get", reference), stream=True)
+            response = api._get(
+                api._url("/images/{0}/get", reference),
+                stream=True,
+                headers={"Connection": "close"},
+            )
             api._raise_for_status(response)
-            body = getattr(response.raw, "_fp", None) or response.raw
             with response:
-                while chunk := body.read(1 << 20):
-                    yield chunk
+                yield from _body(response)
         except docker.errors.NotFound as error:
             raise BenchError(f"no image {reference} on the engine") from error
-        except _CONNECTION_ERRORS as error:
+        except (*_CONNECTION_ERRORS, EOFError) as error:
             raise _lost(error) from error
 
     def diff_ids(self, reference: str) -> tuple[str, ...] | None:
@@ -416,6 +421,28 @@ class Engine:
             for tag in image.get("RepoTags") or []
             if tag != "<none>:<none>"
         )
+
+
+def _body(response: Any) -> Iterator[bytes | memoryview]:
+    """A streamed response's body; straight from its socket where docker-py's stack
+    (requests, urllib3, http.client) allows, through http.client otherwise (TLS, ssh)."""
+    message = getattr(response.raw, "_fp", None)  # http.client.HTTPResponse
+    buffered: Any = getattr(message, "fp", None)  # its buffered socket file
+    sock = getattr(getattr(buffered, "raw", None), "_sock", None)  # as docker-py finds it
+    if message is None or not isinstance(sock, socket.socket) or isinstance(sock, ssl.SSLSocket):
+        source = message or response.raw
+        while chunk := source.read(1 << 20):
+            yield chunk
+        return
+    # The headers were read through the buffer, which may already hold some of the body.
+    head = buffered.read1(len(buffered.peek()))
+    blocks = httpbody.socket_blocks(sock, head)
+    if message.chunked:
+        yield from httpbody.dechunked(blocks)
+    elif message.length is not None:
+        yield from httpbody.limited(blocks, message.length)
+    else:
+        yield from blocks
 
 
 def context_files(context_dir: Path, dockerfile: Path) -> set[str]:

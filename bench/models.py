@@ -131,6 +131,134 @@ class SmokeResult:
     log_tail: tuple[str, ...] = ()
 
 
+# Layer analysis (bench/layers.py) ------------------------------------------------------------
+
+# Kinds of size group, in the order reports list them.
+GROUP_KINDS = (
+    "base",
+    "runtime",
+    "package",
+    "pip-cache",
+    "apt",
+    "bytecode",
+    "tests-docs",
+    "app",
+    "other",
+)
+FINDING_KINDS = ("pip-cache", "apt-lists", "apt-cache", "deleted-later", "overwritten-later")
+
+
+def _check_sizes(record: object, *names: str) -> None:
+    for name in names:
+        value = getattr(record, name)
+        if value is not None and value < 0:
+            raise ValueError(f"negative {name}: {value}")
+
+
+@dataclass(frozen=True)
+class LayerAnalysis:
+    """One layer of a saved image: its instruction, bytes and what it did to the file tree.
+
+    size_bytes sums the sizes in the layer's tar headers (what dive calls the layer size);
+    files count everything but directories; removed counts lower-layer files it hides.
+    """
+
+    index: int
+    instruction: str
+    size_bytes: int
+    compressed_bytes: int | None
+    files_added: int
+    files_changed: int
+    files_removed: int
+    in_base: bool
+
+    def __post_init__(self) -> None:
+        _check_sizes(self, "index", "size_bytes", "compressed_bytes")
+        _check_sizes(self, "files_added", "files_changed", "files_removed")
+
+
+@dataclass(frozen=True)
+class WastedPath:
+    """A path dive counts as inefficient: present in two or more layers."""
+
+    path: str
+    wasted_bytes: int
+    layer_count: int
+
+    def __post_init__(self) -> None:
+        _check_sizes(self, "wasted_bytes")
+        if self.layer_count < 2:
+            raise ValueError(f"a wasted path is in two or more layers, not {self.layer_count}")
+
+
+@dataclass(frozen=True)
+class SizeGroup:
+    """Bytes of every layer, grouped by what people recognise (a package, a cache, the app)."""
+
+    kind: str
+    name: str
+    size_bytes: int
+    files: int
+
+    def __post_init__(self) -> None:
+        if self.kind not in GROUP_KINDS:
+            raise ValueError(f"unknown size group kind {self.kind!r}")
+        _check_sizes(self, "size_bytes", "files")
+
+
+@dataclass(frozen=True)
+class Finding:
+    """Something that makes the image bigger than it needs to be, with its evidence.
+
+    layer_index is where the bytes are; other_layer_index is the later layer that deleted
+    or overwrote them (for the *-later kinds); paths are the largest examples.
+    """
+
+    kind: str
+    layer_index: int
+    size_bytes: int
+    files: int
+    paths: tuple[str, ...]
+    other_layer_index: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.kind not in FINDING_KINDS:
+            raise ValueError(f"unknown finding kind {self.kind!r}")
+        if self.size_bytes <= 0:
+            raise ValueError("a finding needs bytes as evidence")
+        _check_sizes(self, "layer_index", "files", "other_layer_index")
+
+
+@dataclass(frozen=True)
+class ImageAnalysis:
+    """What every layer of an image holds, read from `docker save` in one pass.
+
+    size_bytes is the sum of the layers' tar header sizes; the engine's Size also counts
+    the length of every symlink's target, which tar headers give as 0 (symlink_bytes).
+    efficiency and wasted_bytes are dive's (see bench/efficiency.py).
+    """
+
+    size_bytes: int
+    symlink_bytes: int
+    compressed_bytes: int | None
+    efficiency: float
+    wasted_bytes: int
+    base_layer_count: int
+    app_dir: str
+    layers: tuple[LayerAnalysis, ...]
+    top_wasted: tuple[WastedPath, ...]
+    groups: tuple[SizeGroup, ...]
+    findings: tuple[Finding, ...]
+
+    def __post_init__(self) -> None:
+        _check_sizes(self, "size_bytes", "symlink_bytes", "compressed_bytes", "wasted_bytes")
+        _check_sizes(self, "base_layer_count")
+        if not self.efficiency <= 1.0:
+            raise ValueError(f"efficiency above 100 %: {self.efficiency}")
+        if sum(group.size_bytes for group in self.groups) != self.size_bytes:
+            raise ValueError("size groups do not add up to the image size")
+
+
 @dataclass(frozen=True)
 class ImageResult:
     """Sizes of the image a variant's cold build produced."""
@@ -140,6 +268,8 @@ class ImageResult:
     layers: tuple[Layer, ...]
     base_image: str
     base_is_standin: bool
+    # Schema 2: what every layer holds (None in schema-1 files, or when not analysed).
+    analysis: ImageAnalysis | None = None
 
 
 @dataclass(frozen=True)

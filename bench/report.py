@@ -13,7 +13,7 @@ from bench.stats import MIN_SAMPLES, UNSTABLE_CV, Summary, is_unstable, small_sa
 from bench.units import format_bytes, format_percent, format_seconds
 
 # Keys of `chart_paths`: a chart image is linked under the section of the same key.
-CHART_SECTIONS = ("size", "timing", "saved", "rerun", "smoke", "context")
+CHART_SECTIONS = ("size", "groups", "timing", "saved", "rerun", "smoke", "context", "layers")
 STANDIN_NOTE = (
     "Base images are the lab's stand-ins built from Debian packages, not Docker Hub's: "
     "sizes are indicative."
@@ -43,13 +43,19 @@ def render_markdown(runs: Sequence[RunResult], chart_paths: dict[str, str] | Non
         raise ValueError(f"unknown chart sections {unknown}; known: {CHART_SECTIONS}")
     rows = [(run, variant) for run in runs for variant in run.variants]
     with_run = len(runs) > 1
+    # The layer sections build on this module's cell helpers: imported here, when this
+    # module is complete, so the import goes one way at load time.
+    from bench import report_layers
+
     sections: list[tuple[str, _Section]] = [
         ("size", _size_section),
+        ("groups", report_layers.groups_section),
         ("timing", _timing_section),
         ("saved", _saved_section),
         ("rerun", _rerun_section),
         ("smoke", _smoke_section),
         ("context", _context_section),
+        ("layers", report_layers.layers_section),
     ]
     parts = [_header(runs), _variant_list(rows), _failure_details(rows, with_run)]
     for key, section in sections:
@@ -702,6 +708,14 @@ def _protocol_section() -> str:
                 "smoke test",
                 "every built image is started with `--network none` and asked for "
                 "its health and a prediction from inside the container",
+            ),
+            (
+                "layers",
+                "each variant's image is read once, after its cold builds, as `docker save` "
+                "streams it (never stored): every layer's file headers give the layer table, "
+                "dive's efficiency and wasted bytes, the size groups and the findings; the "
+                "same pass gzips each layer (level 6, in 1 MiB blocks on two threads, within "
+                "a few bytes per MiB of one gzip stream) for the compressed size",
             ),
         ),
     )

@@ -19,6 +19,7 @@ from bench.manifest import Variant
 from bench.models import (
     BuildOutcome,
     ContextStats,
+    ImageAnalysis,
     ImageFacts,
     ImageResult,
     PullOutcome,
@@ -47,7 +48,11 @@ class Workbench(Protocol):
 
     def base_is_standin(self, reference: str) -> bool: ...
 
-    def compressed_bytes(self, reference: str) -> int | None: ...
+    def analyse_image(
+        self, reference: str, base: str | None, *, compressed: bool
+    ) -> ImageAnalysis | None:
+        """Layers, groups, findings and (with `compressed`) the gzip size, in one pass."""
+        ...
 
     def smoke(self, reference: str) -> SmokeResult: ...
 
@@ -68,6 +73,9 @@ class RunOptions:
     scenarios: tuple[str, ...] = ("pull", "cold", "edit", "noop")
     build_args: Mapping[str, str] = field(default_factory=dict)
     compressed: bool = True
+    # The layer analysis reads the image once (docker save); the compressed size comes
+    # from the same pass, so with either of the two that pass runs.
+    analyse: bool = True
     smoke: bool = True
     smoke_timeout_seconds: float = 60.0
     # In a Python-version matrix a base may not exist for a version (python:3.13-alpine in
@@ -167,6 +175,8 @@ def measure_variant(
             checkpoint(result)
             return result
 
+        if options.analyse or options.compressed:
+            progress.note(f"{variant.name}: reading the image's layers")
         result = replace(result, image=_image(bench, tag, bases, options))
         checkpoint(result)
         if options.smoke:
@@ -237,12 +247,18 @@ def _sample(variant: str, scenario: str, repeat: int, outcome: BuildOutcome) -> 
 def _image(bench: Workbench, tag: str, bases: list[str], options: RunOptions) -> ImageResult:
     facts = bench.image_facts(tag)
     final_base = bases[-1] if bases else "scratch"
+    analysis = (
+        bench.analyse_image(tag, bases[-1] if bases else None, compressed=options.compressed)
+        if options.analyse or options.compressed
+        else None
+    )
     return ImageResult(
         size_bytes=facts.size_bytes,
-        compressed_bytes=bench.compressed_bytes(tag) if options.compressed else None,
+        compressed_bytes=analysis.compressed_bytes if analysis is not None else None,
         layers=facts.layers,
         base_image=final_base,
         base_is_standin=bench.base_is_standin(final_base) if bases else False,
+        analysis=analysis if options.analyse else None,
     )
 
 

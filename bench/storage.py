@@ -21,7 +21,9 @@ from bench.models import RunResult
 #   1 (2026-11): first format. Top level: schema_version, run_id, provenance, variants,
 #     complete, finished_utc. Every dataclass is an object with all its fields; tuples
 #     are lists; tuples of pairs (bases, options, labels) are lists of 2-item lists.
-SCHEMA_VERSION = 1
+#   2 (2026-11): an image has `analysis` (layers, dive's efficiency and wasted bytes, size
+#     groups, findings; null when not analysed). Schema-1 files read with analysis null.
+SCHEMA_VERSION = 2
 
 _SECRET_KEY = re.compile(r"TOKEN|SECRET|PASSWORD|KEY", re.IGNORECASE)
 # scheme://userinfo@ : userinfo cannot contain '/', '?', '#' or whitespace.
@@ -66,13 +68,18 @@ def save(run: RunResult, path: Path) -> None:
 
 def write_text_atomic(path: Path, text: str) -> None:
     """Replace `path` with `text` via a synced temp file and a rename: never a partial file."""
+    write_bytes_atomic(path, text.encode("utf-8"))
+
+
+def write_bytes_atomic(path: Path, data: bytes) -> None:
+    """Replace `path` with `data` via a synced temp file and a rename: never a partial file."""
     temp: str | None = None
     try:
         fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        with os.fdopen(fd, "wb") as handle:
             # mkstemp makes the file 0600; results are meant to be shared and committed.
             os.fchmod(handle.fileno(), 0o644)
-            handle.write(text)
+            handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
         Path(temp).replace(path)
@@ -140,13 +147,25 @@ def from_dict(data: object, source: Path) -> RunResult:
         )
     if version < 1:
         raise BenchError(f"{source}: unknown schema_version {version}")
-    fields = {key: value for key, value in data.items() if key != "schema_version"}
+    fields = _upgrade(
+        {key: value for key, value in data.items() if key != "schema_version"}, version
+    )
     try:
         run = _decode(RunResult, fields, "")
     except _Invalid as error:
         raise BenchError(f"{source}: invalid results file: {error}") from None
     assert isinstance(run, RunResult)
     return run
+
+
+def _upgrade(fields: dict[str, Any], version: int) -> dict[str, Any]:
+    """An older file's fields in the current shape (the decoder then checks them strictly)."""
+    if version < 2:
+        for variant in fields.get("variants") or []:
+            image = variant.get("image") if isinstance(variant, dict) else None
+            if isinstance(image, dict):
+                image.setdefault("analysis", None)
+    return fields
 
 
 def _decode(hint: Any, value: object, where: str) -> object:

@@ -8,10 +8,11 @@ from pathlib import Path
 from typing import Protocol
 
 from bench import labels
-from bench.compressed import compressed_bytes
 from bench.engine import Engine
-from bench.models import BuildOutcome, ImageFacts, PullOutcome, SmokeResult
+from bench.layers import analyse_stream, base_layer_count
+from bench.models import BuildOutcome, ImageAnalysis, ImageFacts, PullOutcome, SmokeResult
 from bench.redaction import Scrubber
+from bench.savestream import UnreadableImage
 from bench.smoke import SmokeSpec, smoke_test
 
 
@@ -101,8 +102,25 @@ class DockerWorkbench:
             self._standin_cache[reference] = found
         return self._standin_cache[reference]
 
-    def compressed_bytes(self, reference: str) -> int | None:
-        return compressed_bytes(self._engine.save(reference))
+    def analyse_image(
+        self, reference: str, base: str | None, *, compressed: bool
+    ) -> ImageAnalysis | None:
+        base_count = 0
+        if base is not None:
+            base_count = base_layer_count(
+                self._engine.diff_ids(reference) or (), self._engine.diff_ids(base) or ()
+            )
+        try:
+            analysis = analyse_stream(
+                self._engine.save(reference), base_layer_count=base_count, compress=compressed
+            )
+        except UnreadableImage:
+            return None  # an archive format we cannot read: no analysis, not a failed variant
+        layers = tuple(
+            replace(layer, instruction=self._scrub.text(layer.instruction))
+            for layer in analysis.layers
+        )
+        return replace(analysis, layers=layers)
 
     def smoke(self, reference: str) -> SmokeResult:
         result = smoke_test(

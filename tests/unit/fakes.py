@@ -8,7 +8,18 @@ from collections.abc import Callable
 from pathlib import Path
 
 from bench.dockerfile import _logical_lines
-from bench.models import BuildOutcome, BuildStep, ImageFacts, Layer, PullOutcome, SmokeResult
+from bench.models import (
+    BuildOutcome,
+    BuildStep,
+    ImageAnalysis,
+    ImageFacts,
+    Layer,
+    LayerAnalysis,
+    PullOutcome,
+    SizeGroup,
+    SmokeResult,
+    WastedPath,
+)
 
 # Seconds each instruction takes when it runs (not cached); a cache hit takes 10 ms.
 SCRIPTED_SECONDS = {"pip install": 12.0, "python train.py": 1.5}
@@ -31,6 +42,7 @@ class FakeWorkbench:
         self.failing_smoke = failing_smoke or set()
         self.missing_bases = missing_bases or set()
         self.images: dict[str, int] = {}
+        self.analysed: list[tuple[str, str | None, bool]] = []
 
     def pull(self, reference: str) -> PullOutcome:
         if reference in self.missing_bases:
@@ -94,8 +106,29 @@ class FakeWorkbench:
     def base_is_standin(self, reference: str) -> bool:
         return True
 
-    def compressed_bytes(self, reference: str) -> int | None:
-        return 140_000_000
+    def analyse_image(
+        self, reference: str, base: str | None, *, compressed: bool
+    ) -> ImageAnalysis | None:
+        self.analysed.append((reference, base, compressed))
+        return ImageAnalysis(
+            size_bytes=400_000_000,
+            symlink_bytes=0,
+            compressed_bytes=140_000_000 if compressed else None,
+            efficiency=0.99,
+            wasted_bytes=4_000_000,
+            base_layer_count=1,
+            app_dir="/app",
+            layers=(
+                LayerAnalysis(0, "", 150_000_000, None, 5_000, 0, 0, in_base=True),
+                LayerAnalysis(1, "RUN pip", 250_000_000, None, 6_000, 2, 0, in_base=False),
+            ),
+            top_wasted=(WastedPath("/var/lib/dpkg/status", 4_000_000, 2),),
+            groups=(
+                SizeGroup("base", "base image", 150_000_000, 5_000),
+                SizeGroup("package", "scipy", 250_000_000, 6_002),
+            ),
+            findings=(),
+        )
 
     def smoke(self, reference: str) -> SmokeResult:
         if any(name in reference for name in self.failing_smoke):

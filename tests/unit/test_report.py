@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from bench.models import BuildStep, RunResult, Sample, VariantResult
+from bench.models import BuildStep, Finding, RunResult, Sample, VariantResult
 from bench.report import STANDIN_NOTE, render_markdown, write_csv
 from tests.unit.sample_results import RUN_ID, sample_run
 
@@ -95,11 +95,13 @@ def test_sections_in_order() -> None:
     ]
     assert headings == [
         "## Image size per base",
+        "## What is big",
         "## First build vs rebuild after a code edit",
         "## Size saved vs full",
         "## Steps re-run after a code edit",
         "## Smoke test",
         "## Build context",
+        "## Layers per variant",
         "## Provenance",
         "## How the numbers were measured",
     ]
@@ -321,3 +323,47 @@ def test_csv_has_one_row_per_sample(tmp_path: Path) -> None:
     broken_cold = next(r for r in rows if r["variant"] == "broken" and r["scenario"] == "cold")
     assert broken_cold["ok"] == "False"
     assert broken_cold["error"].startswith("COPY failed")
+
+
+# Layer analysis ------------------------------------------------------------------------------
+
+
+def _layers_of(markdown: str, variant: str) -> str:
+    return markdown.split(f"### {variant}\n", 1)[1].split("\n### ", 1)[0].split("\n## ", 1)[0]
+
+
+def test_findings_are_listed_with_their_layer_and_bytes() -> None:
+    run = sample_run()
+    slim = _variant(run, "slim")
+    assert slim.image is not None and slim.image.analysis is not None
+    finding = Finding("pip-cache", 4, 45_000_000, 1_200, ("/root/.cache/pip",))
+    analysis = replace(slim.image.analysis, findings=(finding,))
+    markdown = render_markdown(
+        [_with_variant(run, "slim", image=replace(slim.image, analysis=analysis))]
+    )
+    assert (
+        "- pip cache left in layer 4 (`RUN pip install --no-cache-dir -r requirements.txt`): "
+        "45 MB in /root/.cache/pip"
+    ) in _layers_of(markdown, "slim")
+    assert "Findings: none" in _layers_of(markdown, "full")
+
+
+def test_an_image_without_analysis_says_so() -> None:
+    run = sample_run()
+    slim = _variant(run, "slim")
+    assert slim.image is not None
+    markdown = render_markdown(
+        [_with_variant(run, "slim", image=replace(slim.image, analysis=None))]
+    )
+    assert _layers_of(markdown, "slim").strip() == "No layer analysis (not analysed)."
+    assert _row(markdown, "What is big", "slim")[1] == "not analysed"
+    assert _layers_of(markdown, "broken").strip() == "No layer analysis (failed: build)."
+
+
+def test_what_is_big_adds_up_to_the_analysed_size() -> None:
+    run = sample_run()
+    full = _variant(run, "full")
+    assert full.image is not None and full.image.analysis is not None
+    row = _row(render_markdown([run]), "What is big", "full")
+    assert row[1:4] == ["1.06 GB", "193 MB", "64.8 MB"]
+    assert sum(g.size_bytes for g in full.image.analysis.groups) == full.image.analysis.size_bytes

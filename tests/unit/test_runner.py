@@ -117,3 +117,35 @@ def test_a_failing_smoke_test_fails_the_variant_but_keeps_the_timings() -> None:
 def test_scenarios_can_be_chosen() -> None:
     result, _ = _measure("slim", FakeWorkbench(), repeat=2, scenarios=("cold",))
     assert {s.scenario for s in result.samples} == {"cold"}
+
+
+def test_the_image_is_analysed_once_with_its_final_base() -> None:
+    bench = FakeWorkbench()
+    result, _ = _measure("multistage", bench, repeat=3)
+    # One `docker save` pass per variant, after the cold builds, on the final stage's base.
+    assert bench.analysed == [("dockerfile-bench/multistage:run1", "python:3.11-slim", True)]
+    assert result.image is not None and result.image.analysis is not None
+    assert result.image.compressed_bytes == result.image.analysis.compressed_bytes
+
+
+def test_without_the_compressed_size_the_analysis_still_runs() -> None:
+    bench = FakeWorkbench()
+    result, _ = _measure("slim", bench, repeat=1, compressed=False)
+    assert bench.analysed == [("dockerfile-bench/slim:run1", "python:3.11-slim", False)]
+    assert result.image is not None and result.image.compressed_bytes is None
+    assert result.image.analysis is not None
+
+
+def test_without_analysis_the_compressed_size_comes_from_the_same_pass() -> None:
+    bench = FakeWorkbench()
+    result, _ = _measure("slim", bench, repeat=1, analyse=False)
+    assert len(bench.analysed) == 1
+    assert result.image is not None and result.image.analysis is None
+    assert result.image.compressed_bytes == 140_000_000
+
+
+def test_neither_means_no_pass_over_the_image() -> None:
+    bench = FakeWorkbench()
+    result, _ = _measure("slim", bench, repeat=1, analyse=False, compressed=False)
+    assert bench.analysed == []
+    assert result.image is not None and result.image.compressed_bytes is None

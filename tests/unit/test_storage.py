@@ -1,7 +1,9 @@
 """Results files: exact round trips, atomic saves, clear errors for bad files, redaction.
 
-The format golden (golden/results-v1.json) pins the JSON shape of schema 1: if it changes,
+The format golden (golden/results-v2.json) pins the JSON shape of schema 2: if it changes,
 bump SCHEMA_VERSION in bench/storage.py. Regenerate with `UPDATE_GOLDEN=1 pytest tests/unit`.
+golden/results-v1.json is a schema-1 file as the previous version wrote it: never regenerated,
+it must keep loading.
 """
 
 from __future__ import annotations
@@ -21,7 +23,8 @@ from bench.errors import BenchError
 from bench.models import RunResult
 from tests.unit.sample_results import sample_run
 
-GOLDEN = Path(__file__).parent / "golden" / "results-v1.json"
+GOLDEN = Path(__file__).parent / "golden" / "results-v2.json"
+GOLDEN_V1 = Path(__file__).parent / "golden" / "results-v1.json"
 
 
 def _small_run() -> RunResult:
@@ -73,7 +76,7 @@ def test_top_level_keys() -> None:
         "complete",
         "finished_utc",
     ]
-    assert data["schema_version"] == storage.SCHEMA_VERSION == 1
+    assert data["schema_version"] == storage.SCHEMA_VERSION == 2
 
 
 def test_format_matches_golden() -> None:
@@ -84,8 +87,40 @@ def test_format_matches_golden() -> None:
     assert text == GOLDEN.read_text(encoding="utf-8"), "JSON format changed: bump the schema"
 
 
-def test_stored_schema_1_file_still_loads() -> None:
+def test_stored_schema_2_file_still_loads() -> None:
     assert storage.load(GOLDEN) == _small_run()
+
+
+def _without_analysis(run: RunResult) -> RunResult:
+    return replace(
+        run,
+        variants=tuple(
+            replace(v, image=replace(v.image, analysis=None)) if v.image else v
+            for v in run.variants
+        ),
+    )
+
+
+def test_stored_schema_1_file_still_loads_without_analysis() -> None:
+    assert json.loads(GOLDEN_V1.read_text())["schema_version"] == 1
+    loaded = storage.load(GOLDEN_V1)
+    assert loaded == _without_analysis(_small_run())
+    assert all(v.image is None or v.image.analysis is None for v in loaded.variants)
+
+
+def test_a_schema_2_image_needs_its_analysis_key(tmp_path: Path) -> None:
+    # Only schema-1 files may lack it: in a schema-2 file a missing key is damage.
+    data = storage.to_dict(_small_run())
+    data["variants"][0]["image"].pop("analysis")
+    path = _write_json(tmp_path / "x.json", data)
+    assert "variants[0].image: missing analysis" in _error(path)
+
+
+def test_analysis_that_does_not_add_up_is_refused(tmp_path: Path) -> None:
+    data = storage.to_dict(_small_run())
+    data["variants"][0]["image"]["analysis"]["groups"][0]["size_bytes"] += 1
+    path = _write_json(tmp_path / "x.json", data)
+    assert "size groups do not add up to the image size" in _error(path)
 
 
 def test_saved_file_is_world_readable(tmp_path: Path) -> None:
@@ -195,7 +230,7 @@ def test_newer_schema_is_refused(tmp_path: Path) -> None:
     data = storage.to_dict(sample_run()) | {"schema_version": 3}
     path = _write_json(tmp_path / "x.json", data)
     assert _error(path) == (
-        f"{path}: written by a newer dockerfile-bench (schema 3, this one reads 1)"
+        f"{path}: written by a newer dockerfile-bench (schema 3, this one reads 2)"
     )
 
 

@@ -1,0 +1,199 @@
+"""dive's efficiency score and wasted bytes, with exactly dive's definitions.
+
+The definitions are dive's (github.com/wagoodman/dive, read at commit d6c6919, v0.13.x):
+`Efficiency` in dive/filetree/efficiency.go and `Analyze` in dive/image/analysis.go, over
+the trees that `processLayerTar` (dive/image/docker/image_archive.go) and `AddPath`,
+`Stack` and `StackTreeRange` (dive/filetree/file_tree.go) build. In words:
+
+- Each layer is a tree of its tar's paths; missing parent directories are added as
+  empty nodes. A path with a `.wh..wh..` component (an opaque-directory marker) is left out.
+- Only leaves of a layer's tree count (a directory with children in that layer does not).
+  Each leaf adds its size to its path's record; a whiteout `.wh.NAME` counts under NAME
+  and weighs what NAME was in the layers below, stacked: the sum of the sizes under it
+  if it was a directory, and 0 if it was a file.
+- A path recorded in two or more layers is inefficient: wasted bytes are the sum of ALL
+  its records (the copy that is still visible included), summed over such paths.
+- efficiency = sum over paths of its smallest record / sum over paths of all records
+  (1.0 for an image without bytes).
+
+Two quirks are kept, so the numbers match dive's to the byte: a whiteout whose target is
+not in the layers below ends dive's walk of that layer (its leaves after it, in name
+order, are not counted), and leaves behind a record with a smallest size of -1. This code
+is written from that reading; no dive code is copied.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from bench.savestream import Entry
+
+_WHITEOUT = ".wh."
+_OPAQUE_PREFIX = ".wh..wh.."
+
+
+class _Node:
+    __slots__ = ("children", "is_dir", "size")
+
+    def __init__(self, is_dir: bool = False, size: int = 0) -> None:
+        self.children: dict[str, _Node] = {}
+        self.is_dir = is_dir
+        self.size = size
+
+
+class _Tree:
+    """A tree as dive keeps one: nodes by name, each with the payload of its last header.
+
+    `nodes` also indexes a layer's tree by path, so its leaves are found without a walk.
+    """
+
+    def __init__(self) -> None:
+        self.root = _Node(is_dir=True)
+        self.nodes: dict[str, _Node] = {"": self.root}
+
+    @classmethod
+    def of_layer(cls, entries: Sequence[Entry]) -> _Tree:
+        tree = cls()
+        for entry in entries:
+            node = tree._node(entry.path)
+            if node is not None:
+                node.is_dir = entry.is_dir
+                node.size = entry.size
+        return tree
+
+    def _node(self, path: str) -> _Node | None:
+        """The node at `path`, made (with its parents) if missing; None for a path through
+        an opaque marker, which dive never adds (the parents made on the way stay)."""
+        node = self.nodes.get(path)
+        if node is not None:
+            return node
+        parent_path, _, name = path.rpartition("/")
+        parent = self._node(parent_path)
+        if parent is None or name.startswith(_OPAQUE_PREFIX):
+            return None
+        node = parent.children[name] = self.nodes[path] = _Node()
+        return node
+
+    def get(self, parts: Sequence[str]) -> _Node | None:
+        node: _Node | None = self.root
+        for name in parts:
+            node = node.children.get(name) if node is not None else None
+        return node
+
+    def stack(self, upper: _Tree) -> None:
+        """Lay `upper` on this tree: whiteouts remove, everything else replaces payloads."""
+        _merge(self.root, upper.root)
+
+
+def _merge(lower: _Node, upper: _Node) -> None:
+    # dive's Stack visits the upper tree's nodes one by one; merging node by node ends in
+    # the same tree (no layer both deletes a path and adds under it).
+    for name, child in upper.children.items():
+        if name.startswith(_WHITEOUT):
+            lower.children.pop(name[len(_WHITEOUT) :], None)
+            continue
+        target = lower.children.get(name)
+        if target is None:
+            target = lower.children[name] = _Node()
+        target.is_dir = child.is_dir
+        target.size = child.size
+        _merge(target, child)
+
+
+def _subtree_bytes(node: _Node) -> int:
+    return node.size + sum(_subtree_bytes(child) for child in node.children.values())
+
+
+@dataclass(frozen=True)
+class PathRecord:
+    """One path's records across layers: dive's EfficiencyData."""
+
+    path: str
+    cumulative_bytes: int
+    minimum_bytes: int
+    layer_count: int
+
+
+@dataclass(frozen=True)
+class Efficiency:
+    """dive's score, wasted bytes and inefficient paths (largest first)."""
+
+    score: float
+    wasted_bytes: int
+    inefficient: tuple[PathRecord, ...]
+
+
+def efficiency(layers: Sequence[Sequence[Entry]]) -> Efficiency:
+    """dive's Efficiency over layers given bottom first, each as its tar's headers."""
+    records: dict[str, list[int]] = {}  # path -> [cumulative, minimum, count]
+    stacked: _Tree | None = None
+    for entries in layers:
+        tree = _Tree.of_layer(entries)
+        # dive stacks the layers below for a whiteout; for layer 0 that is layer 0 itself.
+        below = stacked if stacked is not None else tree
+        _count_leaves(tree, below, records)
+        if stacked is None:
+            stacked = _Tree.of_layer(entries)  # StackTreeRange starts from a copy of layer 0
+        stacked.stack(tree)
+    minimum = sum(record[1] for record in records.values())
+    discovered = sum(record[0] for record in records.values())
+    inefficient = sorted(
+        (
+            PathRecord(path, record[0], record[1], record[2])
+            for path, record in records.items()
+            if record[2] >= 2
+        ),
+        key=lambda record: (-record.cumulative_bytes, record.path),
+    )
+    return Efficiency(
+        score=1.0 if discovered == 0 else minimum / discovered,
+        wasted_bytes=sum(record.cumulative_bytes for record in inefficient),
+        inefficient=tuple(inefficient),
+    )
+
+
+def _count_leaves(tree: _Tree, below: _Tree, records: dict[str, list[int]]) -> None:
+    leaves = [(path, node) for path, node in tree.nodes.items() if path and not node.children]
+    sizes: list[tuple[str, int]] = []
+    missing = False
+    for path, node in leaves:
+        parent, _, name = path.rpartition("/")
+        if not name.startswith(_WHITEOUT):
+            sizes.append((path, node.size))
+            continue
+        target = f"{parent}/{name[len(_WHITEOUT) :]}" if parent else name[len(_WHITEOUT) :]
+        previous = below.get(target.split("/"))
+        if previous is None:
+            missing = True
+            break
+        sizes.append((target, _subtree_bytes(previous) if previous.is_dir else 0))
+    if missing:
+        # dive's visitor fails at a whiteout whose target the layers below lack, which
+        # ends its walk of this layer: only what comes before it, in dive's order (by
+        # name, children before parents) counts. Rare, so sorted only then.
+        sizes = _until_missing(sorted(leaves, key=lambda leaf: leaf[0].split("/")), below)
+    for path, size in sizes:
+        record = records.setdefault("/" + path, [0, -1, 0])
+        if size < 0:
+            continue  # the failed whiteout: its record exists, with nothing counted
+        record[0] += size
+        if record[1] < 0 or size < record[1]:
+            record[1] = size
+        record[2] += 1
+
+
+def _until_missing(leaves: list[tuple[str, _Node]], below: _Tree) -> list[tuple[str, int]]:
+    sizes: list[tuple[str, int]] = []
+    for path, node in leaves:
+        parent, _, name = path.rpartition("/")
+        if not name.startswith(_WHITEOUT):
+            sizes.append((path, node.size))
+            continue
+        target = f"{parent}/{name[len(_WHITEOUT) :]}" if parent else name[len(_WHITEOUT) :]
+        previous = below.get(target.split("/"))
+        if previous is None:
+            sizes.append((target, -1))
+            break
+        sizes.append((target, _subtree_bytes(previous) if previous.is_dir else 0))
+    return sizes

@@ -1,0 +1,150 @@
+"""Layer analysis: where every byte of an image comes from, read from `docker save` once.
+
+One pass over the save stream (bench/savestream.py) gives each layer's tar headers and,
+optionally, its gzip size; from those this module derives the layer table, dive's
+efficiency and wasted bytes (bench/efficiency.py), size groups (bench/size_groups.py) and
+findings (bench/findings.py). Nothing here talks to Docker: callers pass the stream.
+"""
+
+from __future__ import annotations
+
+import gc
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+from bench import findings as findings_module
+from bench.efficiency import efficiency
+from bench.history import instruction
+from bench.models import ImageAnalysis, LayerAnalysis, WastedPath
+from bench.overlay import Hidden, OverlayTree
+from bench.savestream import SavedImage, clean_path, read_save_stream
+from bench.size_groups import group_sizes
+
+TOP_WASTED = 10
+
+
+def analyse_stream(
+    chunks: Iterable[bytes | memoryview],
+    *,
+    base_layer_count: int = 0,
+    app_dir: str | None = None,
+    compress: bool = False,
+    workers: int = 2,
+    min_finding_bytes: int = findings_module.MIN_BYTES,
+) -> ImageAnalysis:
+    """Analyse a `docker save` stream of one image; `compress` adds the gzip size per layer."""
+    with _collector_paused():
+        saved = read_save_stream(chunks, compress=compress, workers=workers)
+        return analyse_saved(
+            saved,
+            base_layer_count=base_layer_count,
+            app_dir=app_dir,
+            min_finding_bytes=min_finding_bytes,
+        )
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    # The analysis makes a few hundred thousand small objects and no reference cycles:
+    # the cyclic collector's passes over them find nothing and cost ~0.1 s a GB.
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def analyse_saved(
+    saved: SavedImage,
+    *,
+    base_layer_count: int = 0,
+    app_dir: str | None = None,
+    min_finding_bytes: int = findings_module.MIN_BYTES,
+) -> ImageAnalysis:
+    """The analysis of an image already read; `app_dir` defaults to its WORKDIR."""
+    base_count = min(max(base_layer_count, 0), len(saved.layers))
+    app = clean_path(app_dir) if app_dir is not None else working_dir(saved.config)
+    instructions = layer_instructions(saved.config, len(saved.layers))
+    overlay = OverlayTree()
+    rows = []
+    hidden: list[Hidden] = []
+    for index, layer in enumerate(saved.layers):
+        changes = overlay.apply(index, layer.entries)
+        hidden += changes.hidden
+        rows.append(
+            LayerAnalysis(
+                index=index,
+                instruction=instructions[index],
+                size_bytes=layer.size_bytes,
+                compressed_bytes=layer.compressed_bytes,
+                files_added=changes.added,
+                files_changed=changes.changed,
+                files_removed=changes.removed,
+                in_base=index < base_count,
+            )
+        )
+    dive = efficiency([layer.entries for layer in saved.layers])
+    grouping = group_sizes(saved.layers, base_count, app)
+    found = findings_module.find(grouping.caches, hidden, base_count, min_finding_bytes)
+    compressed = [layer.compressed_bytes for layer in _distinct(saved.layers)]
+    return ImageAnalysis(
+        size_bytes=sum(layer.size_bytes for layer in saved.layers),
+        symlink_bytes=sum(layer.symlink_bytes for layer in saved.layers),
+        # A registry stores a repeated layer once.
+        compressed_bytes=None
+        if any(size is None for size in compressed)
+        else sum(size or 0 for size in compressed),
+        efficiency=dive.score,
+        wasted_bytes=dive.wasted_bytes,
+        base_layer_count=base_count,
+        app_dir="/" + app if app else "",
+        layers=tuple(rows),
+        top_wasted=tuple(
+            WastedPath(record.path, record.cumulative_bytes, record.layer_count)
+            for record in dive.inefficient[:TOP_WASTED]
+            if record.cumulative_bytes > 0
+        ),
+        groups=grouping.groups,
+        findings=found,
+    )
+
+
+def _distinct(layers: Sequence[Any]) -> list[Any]:
+    seen: set[int] = set()
+    distinct = []
+    for layer in layers:
+        if id(layer) not in seen:
+            seen.add(id(layer))
+            distinct.append(layer)
+    return distinct
+
+
+def working_dir(config: dict[str, Any]) -> str:
+    """The image's WORKDIR (no leading slash), or '' when it is the root or unset."""
+    settings = config.get("config") or config.get("Config") or {}
+    return clean_path(str(settings.get("WorkingDir") or ""))
+
+
+def layer_instructions(config: dict[str, Any], layer_count: int) -> list[str]:
+    """Each layer's instruction: history entries that made a layer, in order (as dive pairs
+    them). `docker import` records none; a missing history gives empty strings."""
+    made_layers = [
+        str(entry.get("created_by") or "")
+        for entry in config.get("history") or []
+        if not entry.get("empty_layer")
+    ]
+    texts = [instruction(created_by) for created_by in made_layers[:layer_count]]
+    return texts + [""] * (layer_count - len(texts))
+
+
+def base_layer_count(image_diff_ids: Sequence[str], base_diff_ids: Sequence[str]) -> int:
+    """How many of the image's bottom layers are its base image's (their common prefix)."""
+    count = 0
+    for ours, theirs in zip(image_diff_ids, base_diff_ids, strict=False):
+        if ours != theirs:
+            break
+        count += 1
+    return count

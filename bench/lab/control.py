@@ -110,7 +110,7 @@ def _require_lab_host() -> None:
 
 
 def _install_missing() -> None:
-    missing = [package for tool, package in _APT_PACKAGES.items() if shutil.which(tool) is None]
+    missing = [package for tool, package in _APT_PACKAGES.items() if config.find_tool(tool) is None]
     if not missing:
         return
     print(f"lab: installing {' '.join(missing)} with apt-get ...", flush=True)
@@ -178,14 +178,14 @@ def _lab_up(
     _ensure_service(
         paths,
         "registry",
-        config.registry_command(paths),
+        config.registry_command(paths, config.find_tool("docker-registry") or "docker-registry"),
         lambda: _http_ok(f"http://{REGISTRY_ADDRESS}/v2/"),
         30,
     )
     _ensure_service(
         paths,
         "dockerd",
-        config.dockerd_command(paths),
+        config.dockerd_command(paths, config.find_tool("dockerd") or "dockerd"),
         lambda: Engine.reachable(paths.docker_host, timeout_seconds=2),
         90,
     )

@@ -9,6 +9,7 @@ import tarfile
 from pathlib import Path
 
 from bench.errors import BenchError
+from bench.lab.config import find_tool
 
 # What Docker Hub's -slim images leave out, and keep out of later installs.
 _SLIM_EXCLUDED = (
@@ -57,7 +58,7 @@ def _debootstrap(cache_dir: Path, suite: str, mirror: str) -> Path:
         return tree
     if tree.exists():  # an interrupted debootstrap: start over
         shutil.rmtree(tree)
-    debootstrap = shutil.which("debootstrap")
+    debootstrap = find_tool("debootstrap")
     if debootstrap is None:
         raise BenchError("debootstrap is missing: run `apt-get install debootstrap` as root")
     print(f"lab: debootstrap {suite} from {mirror} (about 30 s) ...", flush=True)

@@ -34,9 +34,14 @@ def foreign(engine: Engine, tmp_path_factory: pytest.TempPathFactory) -> Iterato
     outcome = engine.build(context, context / "Dockerfile", FOREIGN_TAG, nocache=False)
     assert outcome.ok, outcome.error
     api = engine._api
-    all_images = {str(i["Id"]) for i in api.images(all=True)}
-    top_level = {str(i["Id"]) for i in api.images()}
-    cache_ids = frozenset(all_images - top_level)  # the classic builder's intermediate images
+    # The user's build cache: the classic builder's intermediate images under their image
+    # (only these: other tools on a shared engine may add and remove their own meanwhile).
+    chain: list[str] = []
+    parent = str(api.inspect_image(str(outcome.image_id)).get("Parent") or "")
+    while parent:
+        chain.append(parent)
+        parent = str(api.inspect_image(parent).get("Parent") or "")
+    cache_ids = frozenset(chain)
     container = api.create_container(FOREIGN_TAG, ["sleep", "3600"])
     volume = api.create_volume(name="someone-else-faults-volume")["Name"]
     made = Foreign(str(outcome.image_id), cache_ids, str(container["Id"]), str(volume))

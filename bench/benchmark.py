@@ -11,6 +11,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -18,7 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from types import FrameType
 
-from bench import labels, storage
+from bench import labels, phases, storage
 from bench.buildkit import BuildKitBuilder
 from bench.engine import Engine
 from bench.errors import EXIT_SIGINT, EXIT_SIGTERM, BenchError
@@ -134,6 +135,8 @@ def _writable(directory: Path) -> None:
 
 def run(request: RunRequest, progress: Progress) -> tuple[RunResult, Path, int]:
     """Measure every requested variant; returns the result, its file, and the exit code."""
+    clock = phases.PhaseClock()
+    setup_started = time.perf_counter()
     _writable(request.out_dir)
     engine, mode, paths = _connect()
     run_id = new_run_id()
@@ -175,23 +178,30 @@ def run(request: RunRequest, progress: Progress) -> tuple[RunResult, Path, int]:
     scratch_dirs: list[Path] = []
 
     def save(complete: bool = False) -> RunResult:
-        result = RunResult(
-            run_id, provenance, (*finished, *current), complete, _utc_now() if complete else None
-        )
-        storage.save(result, path)
+        with clock.phase(phases.SAVING):
+            result = RunResult(
+                run_id,
+                provenance,
+                (*finished, *current),
+                complete,
+                _utc_now() if complete else None,
+                clock.totals(),
+            )
+            storage.save(result, path)
         return result
 
     def checkpoint(partial: VariantResult) -> None:
         current[:] = [partial]
         save()
 
+    clock.add(phases.SETUP, time.perf_counter() - setup_started)
     save()
     try:
         with _sigterm_raises():
             for variant in request.variants:
                 try:
                     outcome = measure_variant(
-                        bench, variant, run_id, options, progress, checkpoint, scratch_dirs
+                        bench, variant, run_id, options, progress, checkpoint, scratch_dirs, clock
                     )
                 except BenchError as error:
                     # The engine went away (or similar): keep what we have, stop the run.
@@ -229,8 +239,10 @@ def run(request: RunRequest, progress: Progress) -> tuple[RunResult, Path, int]:
             )
         raise
     with _signals_ignored():
-        result = save(complete=True)
-        _cleanup(engine, run_id, request.keep_images, scratch_dirs, cache_before)
+        save(complete=True)  # kept even if cleanup then fails
+        with clock.phase(phases.CLEANUP):
+            _cleanup(engine, run_id, request.keep_images, scratch_dirs, cache_before)
+        result = save(complete=True)  # the finish time and phases now include cleanup
     engine.close()
     exit_code = 0 if all(v.status == "ok" for v in result.variants) else 1
     return result, path, exit_code

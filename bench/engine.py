@@ -350,7 +350,14 @@ class Engine:
 
     def container_memory_bytes(self, container_id: str) -> int | None:
         try:
-            stats = self._api.stats(container_id, stream=False)
+            # one_shot: memory needs one sample; without it the engine waits for a second
+            # one (for CPU percentages), about a second per smoke test, all of it overhead.
+            stats = self._api.stats(container_id, stream=False, one_shot=True)
+        except docker.errors.InvalidVersion:  # API < 1.41 has no one-shot stats
+            try:
+                stats = self._api.stats(container_id, stream=False)
+            except (docker.errors.APIError, *_CONNECTION_ERRORS):
+                return None
         except (docker.errors.APIError, *_CONNECTION_ERRORS):
             return None
         memory = stats.get("memory_stats") or {}

@@ -319,3 +319,5 @@ class RunResult:
     variants: tuple[VariantResult, ...]
     complete: bool
     finished_utc: str | None = None
+    # Wall seconds of the harness's own untimed work, per phase (bench/phases.py).
+    harness_seconds: tuple[tuple[str, float], ...] = ()

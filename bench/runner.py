@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Protocol
 
+from bench import phases
 from bench.context import apply_edit, measure_context, remove_scratch, scratch_copy
 from bench.dockerfile import base_images
 from bench.errors import BenchError
@@ -95,8 +96,13 @@ def measure_variant(
     progress: Progress,
     checkpoint: Callable[[VariantResult], None],
     scratch_dirs: list[Path],
+    clock: phases.PhaseClock | None = None,
 ) -> VariantResult:
-    """All scenarios for one variant. A failure becomes data; only BenchError escapes."""
+    """All scenarios for one variant. A failure becomes data; only BenchError escapes.
+
+    `clock` gets the wall seconds of the untimed work, per phase (bench/phases.py).
+    """
+    clock = clock or phases.PhaseClock()
     result = VariantResult(
         name=variant.name,
         description=variant.description,
@@ -147,7 +153,8 @@ def measure_variant(
         checkpoint(result)
         return result
 
-    scratch = scratch_copy(variant.context, run_id)
+    with clock.phase(phases.SCRATCH):
+        scratch = scratch_copy(variant.context, run_id)
     scratch_dirs.append(scratch)
     dockerfile = _dockerfile_in(scratch, variant)
     try:
@@ -177,24 +184,29 @@ def measure_variant(
 
         if options.analyse or options.compressed:
             progress.note(f"{variant.name}: reading the image's layers")
-        result = replace(result, image=_image(bench, tag, bases, options))
+        with clock.phase(phases.ANALYSIS):
+            result = replace(result, image=_image(bench, tag, bases, options))
         checkpoint(result)
         if options.smoke:
             progress.note(f"{variant.name}: smoke test")
-            result = replace(result, smoke=bench.smoke(tag))
+            with clock.phase(phases.SMOKE):
+                result = replace(result, smoke=bench.smoke(tag))
             checkpoint(result)
 
         if "edit" in options.scenarios:
             for repeat in range(1, options.repeat + 1):
                 progress.start(variant.name, "edit", repeat, options.repeat)
-                bench.build(scratch, dockerfile, tag, nocache=False)  # warm-up, untimed
+                with clock.phase(phases.WARM_UP):
+                    # Untimed: the cache then matches the tree, whatever ran before.
+                    bench.build(scratch, dockerfile, tag, nocache=False)
                 apply_edit(scratch, variant.edit_file, f"{run_id} #{repeat}")
                 outcome = bench.build(
                     scratch, dockerfile, tag, nocache=False, on_step=progress.step
                 )
                 add(_sample(variant.name, "edit", repeat, outcome))
         if "noop" in options.scenarios:
-            bench.build(scratch, dockerfile, tag, nocache=False)  # warm-up, untimed
+            with clock.phase(phases.WARM_UP):
+                bench.build(scratch, dockerfile, tag, nocache=False)
             for repeat in range(1, options.repeat + 1):
                 progress.start(variant.name, "noop", repeat, options.repeat)
                 outcome = bench.build(
@@ -215,7 +227,8 @@ def measure_variant(
         checkpoint(result)
         return result
     finally:
-        remove_scratch(scratch)
+        with clock.phase(phases.SCRATCH):
+            remove_scratch(scratch)
         scratch_dirs.remove(scratch)
 
 

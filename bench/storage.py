@@ -23,7 +23,9 @@ from bench.models import RunResult
 #     are lists; tuples of pairs (bases, options, labels) are lists of 2-item lists.
 #   2 (2026-11): an image has `analysis` (layers, dive's efficiency and wasted bytes, size
 #     groups, findings; null when not analysed). Schema-1 files read with analysis null.
-SCHEMA_VERSION = 2
+#   3 (2026-11): top-level `harness_seconds`, pairs of phase and wall seconds of the run's
+#     untimed work (bench/phases.py). Older files read with an empty list.
+SCHEMA_VERSION = 3
 
 _SECRET_KEY = re.compile(r"TOKEN|SECRET|PASSWORD|KEY", re.IGNORECASE)
 # scheme://userinfo@ : userinfo cannot contain '/', '?', '#' or whitespace.
@@ -160,6 +162,8 @@ def from_dict(data: object, source: Path) -> RunResult:
 
 def _upgrade(fields: dict[str, Any], version: int) -> dict[str, Any]:
     """An older file's fields in the current shape (the decoder then checks them strictly)."""
+    if version < 3:
+        fields.setdefault("harness_seconds", [])
     if version < 2:
         for variant in fields.get("variants") or []:
             image = variant.get("image") if isinstance(variant, dict) else None

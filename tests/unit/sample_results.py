@@ -471,4 +471,13 @@ def sample_run() -> RunResult:
         variants=(*(_variant(name) for name in INSTRUCTIONS), _broken()),
         complete=True,
         finished_utc="2026-11-24T10:31:47+00:00",
+        harness_seconds=(
+            ("setup", 0.412),
+            ("scratch copies", 0.087),
+            ("layer analysis", 41.5),
+            ("smoke test", 14.25),
+            ("warm-up builds", 3.1),
+            ("saving results", 0.9),
+            ("cleanup", 6.4),
+        ),
     )

@@ -9,6 +9,7 @@ import pytest
 
 from bench import manifest
 from bench.models import Sample, VariantResult
+from bench.phases import PhaseClock
 from bench.progress import SilentProgress
 from bench.runner import RunOptions, measure_variant
 from tests.unit.fakes import FakeWorkbench
@@ -149,3 +150,30 @@ def test_neither_means_no_pass_over_the_image() -> None:
     result, _ = _measure("slim", bench, repeat=1, analyse=False, compressed=False)
     assert bench.analysed == []
     assert result.image is not None and result.image.compressed_bytes is None
+
+
+def test_untimed_work_is_clocked_per_phase() -> None:
+    variant = manifest.load().select(["slim"])[0]
+    clock = PhaseClock()
+    measure_variant(
+        FakeWorkbench(),
+        variant,
+        "run1",
+        RunOptions(repeat=2),
+        SilentProgress(),
+        lambda _: None,
+        [],
+        clock,
+    )
+    seconds = dict(clock.totals())
+    # Every phase of a variant's untimed work is there; timed builds are not phases.
+    assert set(seconds) == {"scratch copies", "layer analysis", "smoke test", "warm-up builds"}
+    assert all(value >= 0 for value in seconds.values())
+
+
+def test_phase_clock_adds_repeated_phases() -> None:
+    clock = PhaseClock()
+    clock.add("cleanup", 1.25)
+    clock.add("setup", 0.5)
+    clock.add("cleanup", 0.25)
+    assert clock.totals() == (("cleanup", 1.5), ("setup", 0.5))

@@ -1,9 +1,9 @@
 """Results files: exact round trips, atomic saves, clear errors for bad files, redaction.
 
-The format golden (golden/results-v2.json) pins the JSON shape of schema 2: if it changes,
+The format golden (golden/results-v3.json) pins the JSON shape of schema 3: if it changes,
 bump SCHEMA_VERSION in bench/storage.py. Regenerate with `UPDATE_GOLDEN=1 pytest tests/unit`.
-golden/results-v1.json is a schema-1 file as the previous version wrote it: never regenerated,
-it must keep loading.
+golden/results-v1.json and results-v2.json are files as earlier versions wrote them: never
+regenerated, they must keep loading.
 """
 
 from __future__ import annotations
@@ -23,7 +23,8 @@ from bench.errors import BenchError
 from bench.models import RunResult
 from tests.unit.sample_results import sample_run
 
-GOLDEN = Path(__file__).parent / "golden" / "results-v2.json"
+GOLDEN = Path(__file__).parent / "golden" / "results-v3.json"
+GOLDEN_V2 = Path(__file__).parent / "golden" / "results-v2.json"
 GOLDEN_V1 = Path(__file__).parent / "golden" / "results-v1.json"
 
 
@@ -75,8 +76,9 @@ def test_top_level_keys() -> None:
         "variants",
         "complete",
         "finished_utc",
+        "harness_seconds",
     ]
-    assert data["schema_version"] == storage.SCHEMA_VERSION == 2
+    assert data["schema_version"] == storage.SCHEMA_VERSION == 3
 
 
 def test_format_matches_golden() -> None:
@@ -87,8 +89,13 @@ def test_format_matches_golden() -> None:
     assert text == GOLDEN.read_text(encoding="utf-8"), "JSON format changed: bump the schema"
 
 
-def test_stored_schema_2_file_still_loads() -> None:
+def test_stored_schema_3_file_still_loads() -> None:
     assert storage.load(GOLDEN) == _small_run()
+
+
+def test_stored_schema_2_file_loads_without_harness_phases() -> None:
+    assert json.loads(GOLDEN_V2.read_text())["schema_version"] == 2
+    assert storage.load(GOLDEN_V2) == replace(_small_run(), harness_seconds=())
 
 
 def _without_analysis(run: RunResult) -> RunResult:
@@ -104,7 +111,7 @@ def _without_analysis(run: RunResult) -> RunResult:
 def test_stored_schema_1_file_still_loads_without_analysis() -> None:
     assert json.loads(GOLDEN_V1.read_text())["schema_version"] == 1
     loaded = storage.load(GOLDEN_V1)
-    assert loaded == _without_analysis(_small_run())
+    assert loaded == replace(_without_analysis(_small_run()), harness_seconds=())
     assert all(v.image is None or v.image.analysis is None for v in loaded.variants)
 
 
@@ -227,10 +234,10 @@ def test_corrupt_file_names_the_file(tmp_path: Path) -> None:
 
 
 def test_newer_schema_is_refused(tmp_path: Path) -> None:
-    data = storage.to_dict(sample_run()) | {"schema_version": 3}
+    data = storage.to_dict(sample_run()) | {"schema_version": 4}
     path = _write_json(tmp_path / "x.json", data)
     assert _error(path) == (
-        f"{path}: written by a newer dockerfile-bench (schema 3, this one reads 2)"
+        f"{path}: written by a newer dockerfile-bench (schema 4, this one reads 3)"
     )
 
 

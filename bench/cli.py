@@ -206,10 +206,24 @@ def _parser() -> argparse.ArgumentParser:
         help="JSON output; the markdown goes next to it (reports/perf.md)",
     )
     perf.add_argument(
-        "--results",
+        "--layers-variant",
+        default="full",
+        help="variant whose image our layer analysis and dive both read (full; '' skips)",
+    )
+    perf.add_argument(
+        "--overhead-run-args",
+        default="",
+        metavar="ARGS",
+        help="arguments of the `bench run` timed for the overhead (default: a whole run)",
+    )
+    perf.add_argument(
+        "--overhead-from",
         type=Path,
-        default=Path("reports/results"),
-        help="results directory whose newest run gives the orchestration overhead",
+        metavar="RESULTS",
+        help="take the overhead from this results file instead of timing a run",
+    )
+    perf.add_argument(
+        "--skip-overhead", action="store_true", help="do not time a whole `bench run`"
     )
     return parser
 

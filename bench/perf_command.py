@@ -5,43 +5,41 @@ from __future__ import annotations
 import argparse
 import json
 import platform
-import statistics
 import sys
 import tempfile
 from dataclasses import asdict
-from datetime import datetime
 from pathlib import Path
 
-from bench import manifest, storage
+from bench import manifest, perf_layers, perf_overhead, storage
 from bench.benchmark import (  # one place decides settings
     RunRequest,
     _build_settings,
     _connect,
     new_run_id,
 )
-from bench.errors import EXIT_OK, BenchError
+from bench.dockerfile import base_images
+from bench.errors import EXIT_OK
 from bench.labels import RUN_ID
-from bench.models import RunResult
-from bench.perf import GOALS, Builders, Overhead, Pair, make_big_context, measure_builds
+from bench.manifest import Variant
+from bench.perf import Builders, Pair, make_big_context, measure_builds
+from bench.perf_layers import LayersComparison
+from bench.perf_overhead import Overhead
+from bench.perf_render import render
 from bench.runner import RunOptions
 
 
-def overhead(run: RunResult) -> Overhead:
-    """Wall time of a whole run vs the sum of its timed builds, pulls and smoke tests."""
-    if not run.finished_utc:
-        raise BenchError(f"run {run.run_id} did not finish: no wall time to compare")
-    wall = (
-        datetime.fromisoformat(run.finished_utc)
-        - datetime.fromisoformat(run.provenance.started_utc)
-    ).total_seconds()
-    timed = sum(s.duration_seconds or 0.0 for v in run.variants for s in v.samples)
-    timed += sum(v.smoke.ready_seconds or 0.0 for v in run.variants if v.smoke)
-    return Overhead(run.run_id, wall, timed)
+def _pair_data(pair: Pair) -> dict[str, object]:
+    return asdict(pair) | {
+        "ratio": pair.ratio,
+        "ratio_interval": pair.ratio_interval(),
+        "difference_seconds": pair.difference_seconds,
+    }
 
 
 def run(args: argparse.Namespace) -> int:
     loaded = manifest.load(args.manifest)
     (variant,) = loaded.select([args.variant])
+    (layers_variant,) = loaded.select([args.layers_variant]) if args.layers_variant else (None,)
     engine, mode, paths = _connect()
     run_id = new_run_id()
     request = RunRequest(
@@ -56,6 +54,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"perf: {text}", file=sys.stderr, flush=True)
 
     pairs: list[Pair] = []
+    layers: LayersComparison | None = None
     try:
         pairs += measure_builds(
             builders,
@@ -78,113 +77,54 @@ def run(args: argparse.Namespace) -> int:
                 progress,
                 prefix="context-",
             )
+        if layers_variant is not None:
+            layers = _compare_layers(builders, layers_variant, run_id, args.repeat, progress)
     finally:
         for image in engine.images_with_label(f"{RUN_ID}={run_id}"):
             engine.remove_image(image)
-    results = sorted(Path(args.results).glob("*.json")) if args.results else []
-    overheads = [overhead(storage.load(p)) for p in results[-1:]]
-    info = engine.info()
-    data = {
-        "schema_version": 1,
+    overhead = _overhead(args)
+    provenance: dict[str, object] = {
         "run_id": run_id,
-        "engine": asdict(info),
+        "engine": asdict(engine.info()),
         "lab_mode": mode,
         "cli": builders.cli,
         "python": platform.python_version(),
-        "pairs": [
-            asdict(p)
-            | {
-                "ratio": p.ratio,
-                "ratio_interval": p.ratio_interval(),
-                "difference_seconds": p.difference_seconds,
-            }
-            for p in pairs
-        ],
-        "overhead": [asdict(o) | {"share": o.share} for o in overheads],
+    }
+    data = {
+        "schema_version": 2,
+        **provenance,
+        "pairs": [_pair_data(p) for p in pairs],
+        "layers": None
+        if layers is None
+        else asdict(layers)
+        | {
+            "through_engine": _pair_data(layers.through_engine),
+            "on_archive": _pair_data(layers.on_archive),
+        },
+        "overhead": None if overhead is None else asdict(overhead) | {"share": overhead.share},
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     storage.write_text_atomic(args.out, json.dumps(data, indent=2) + "\n")
-    markdown = render(pairs, overheads, data, variant.name)
+    markdown = render(pairs, layers, overhead, provenance, variant.name)
     storage.write_text_atomic(args.out.with_suffix(".md"), markdown)
     print(markdown)
     return EXIT_OK
 
 
-def _seconds(values: tuple[float, ...]) -> str:
-    low, high = min(values), max(values)
-    return f"{statistics.median(values):.3f} s ({low:.3f} to {high:.3f}, n={len(values)})"
+def _compare_layers(
+    builders: Builders, variant: Variant, run_id: str, repeat: int, progress: perf_layers.Say
+) -> LayersComparison:
+    """Build the variant once (untimed), then time our analysis against dive's on it."""
+    tag = f"dockerfile-bench/perf-layers:{run_id}"
+    progress(f"layers: building {variant.name} once to analyse it")
+    builders.ours(variant.context, variant.dockerfile, tag, False)
+    bases = base_images(variant.dockerfile, builders.build_args)
+    return perf_layers.compare(builders.engine, tag, bases[-1] if bases else None, repeat, progress)
 
 
-def _goal(pair: Pair) -> tuple[str, str]:
-    kind, limit = GOALS.get(pair.scenario, ("ratio", None))
-    if limit is None:
-        return "none set", "n/a"
-    if kind == "ratio":
-        return f"ratio ≤ {limit:.2f}", "met" if pair.ratio <= limit else "missed"
-    return (
-        f"difference ≤ {limit * 1000:.0f} ms",
-        "met" if pair.difference_seconds <= limit else "missed",
-    )
-
-
-def render(
-    pairs: list[Pair], overheads: list[Overhead], data: dict[str, object], variant: str
-) -> str:
-    lines = [
-        "<!-- generated by python -m bench perf; do not edit -->",
-        "",
-        "# The harness's own cost",
-        "",
-        f"Our build call (Docker SDK for Python, classic builder) against `docker build` "
-        f"(`{data['cli']}`, `DOCKER_BUILDKIT=0`) on the same engine, Dockerfile, build "
-        f"arguments, label and cache state, interleaved (the first builder alternates). "
-        f"Variant `{variant}`; the context case is a 200 MB context whose `.dockerignore` "
-        "excludes half. Our time is the build call (context tarred in Python, streamed output "
-        "parsed); the CLI's is the whole process (start-up included).",
-        "",
-        "| scenario | ours | docker build | ratio ours/CLI [95 % CI] | difference | goal | |",
-        "|---|---|---|---|---|---|---|",
-    ]
-    for pair in pairs:
-        low, high = pair.ratio_interval()
-        goal, met = _goal(pair)
-        lines.append(
-            f"| {pair.scenario} | {_seconds(pair.ours_seconds)} | {_seconds(pair.cli_seconds)} "
-            f"| {pair.ratio:.3f} [{low:.3f}, {high:.3f}] "
-            f"| {pair.difference_seconds * 1000:+.0f} ms | {goal} | {met} |"
-        )
-    lines += [
-        "",
-        "The interval is a seeded bootstrap of the ratio of medians (2000 resamples).",
-        "",
-    ]
-    if overheads:
-        lines += [
-            "## Orchestration overhead",
-            "",
-            "| run | wall time | timed (builds, pulls, smoke) | overhead |",
-            "|---|---|---|---|",
-        ]
-        for o in overheads:
-            lines.append(
-                f"| {o.run_id} | {o.wall_seconds:.0f} s | {o.timed_seconds:.0f} s | "
-                f"{o.share * 100:.1f} % |"
-            )
-        lines += [
-            "",
-            "Overhead is everything a run does besides timed work: untimed warm-up "
-            "builds before each edit sample, image inspection, the compressed-size pass "
-            "over `docker save`, scratch copies, saving results and cleanup.",
-            "",
-        ]
-    engine = data["engine"]
-    assert isinstance(engine, dict)
-    lines += [
-        "## Provenance",
-        "",
-        f"engine {engine['server_version']} (API {engine['api_version']}, "
-        f"{engine['storage_driver']}, {engine['cpus']} CPUs), lab mode {data['lab_mode']}, "
-        f"Python {data['python']}, run `{data['run_id']}`.",
-        "",
-    ]
-    return "\n".join(lines)
+def _overhead(args: argparse.Namespace) -> Overhead | None:
+    if args.overhead_from is not None:
+        return perf_overhead.from_run(storage.load(args.overhead_from))
+    if args.skip_overhead:
+        return None
+    return perf_overhead.measure(args.overhead_run_args.split())

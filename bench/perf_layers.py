@@ -27,7 +27,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,6 +35,9 @@ from bench.engine import Engine
 from bench.errors import EXIT_FAILED, EXIT_OK, BenchError
 from bench.layers import analyse_stream, base_layer_count
 from bench.models import ImageAnalysis
+from bench.perf import Pair
+
+Say = Callable[[str], None]  # where progress lines go
 
 _EFFICIENCY = re.compile(r"efficiency:\s*([0-9.]+)\s*%")
 _WASTED = re.compile(r"wastedBytes:\s*(\d+)\s*bytes")
@@ -138,12 +141,40 @@ def _archive_times(
     return samples
 
 
-def run(engine: Engine, image: str, base: str | None, repeat: int) -> int:
-    """Time all three `repeat` times, interleaved; print the samples, medians, numbers."""
+@dataclass(frozen=True)
+class LayersComparison:
+    """Our analysis against dive's on one image: the timings, and both tools' numbers."""
+
+    image: str
+    size_bytes: int
+    layer_count: int
+    through_engine: Pair  # each reads `docker save` from the engine
+    on_archive: Pair  # each reads the same saved archive: the tools' own work
+    command_seconds: tuple[float, ...]  # ours as `python -m bench layers` (start-up included)
+    efficiency_percent: float
+    dive_efficiency_percent: float
+    wasted_bytes: int
+    dive_wasted_bytes: int
+
+    @property
+    def same_numbers(self) -> bool:
+        # dive prints four decimals: equal means equal as dive prints it.
+        same_efficiency = f"{self.efficiency_percent:.4f}" == f"{self.dive_efficiency_percent:.4f}"
+        return same_efficiency and self.wasted_bytes == self.dive_wasted_bytes
+
+
+def compare(
+    engine: Engine,
+    image: str,
+    base: str | None,
+    repeat: int,
+    progress: Say = lambda _: None,
+) -> LayersComparison:
+    """Time ours (in process and as a command) and dive `repeat` times each, interleaved."""
     if engine.diff_ids(image) is None:
         raise BenchError(f"no image {image} on the engine")
     docker_host = engine.docker_host or "unix:///var/run/docker.sock"
-    samples: dict[str, list[float]] = {"ours (in process)": [], "ours (command)": [], "dive": []}
+    samples: dict[str, list[float]] = {"ours": [], "command": [], "dive": []}
     analysis: ImageAnalysis | None = None
     dive: DiveNumbers | None = None
     contenders = ["ours", "command", "dive"]
@@ -154,35 +185,67 @@ def run(engine: Engine, image: str, base: str | None, repeat: int) -> int:
         for who in contenders[shift:] + contenders[:shift]:
             if who == "ours":
                 seconds, analysis = _ours(engine, image, base)
-                samples["ours (in process)"].append(seconds)
             elif who == "command":
-                samples["ours (command)"].append(_command(image, base, docker_host))
+                seconds = _command(image, base, docker_host)
             else:
                 seconds, dive = run_dive(image, docker_host)
-                samples["dive"].append(seconds)
-            print(f"repeat {index + 1}/{repeat}: {who} done", file=sys.stderr, flush=True)
+            samples[who].append(seconds)
+        progress(
+            f"layers {index + 1}/{repeat}: ours {samples['ours'][-1]:.2f} s, "
+            f"dive {samples['dive'][-1]:.2f} s"
+        )
     assert analysis is not None and dive is not None
-    print("saving the image once for the archive comparison", file=sys.stderr, flush=True)
-    samples |= _archive_times(engine, image, analysis.base_layer_count, repeat, docker_host)
-    medians = {name: statistics.median(values) for name, values in samples.items()}
-    print(f"image {image} ({analysis.size_bytes:,} bytes in {len(analysis.layers)} layers)")
-    for name, values in samples.items():
+    progress("layers: saving the image once for the archive comparison")
+    archive = _archive_times(engine, image, analysis.base_layer_count, repeat, docker_host)
+    return LayersComparison(
+        image=image,
+        size_bytes=analysis.size_bytes,
+        layer_count=len(analysis.layers),
+        through_engine=Pair("layers", tuple(samples["ours"]), tuple(samples["dive"])),
+        on_archive=Pair(
+            "layers-archive", tuple(archive["ours (archive)"]), tuple(archive["dive (archive)"])
+        ),
+        command_seconds=tuple(samples["command"]),
+        efficiency_percent=analysis.efficiency * 100,
+        dive_efficiency_percent=dive.efficiency_percent,
+        wasted_bytes=analysis.wasted_bytes,
+        dive_wasted_bytes=dive.wasted_bytes,
+    )
+
+
+def run(engine: Engine, image: str, base: str | None, repeat: int) -> int:
+    """`bench layers IMAGE --compare-dive`: print the samples, medians, ratios and numbers."""
+    result = compare(
+        engine, image, base, repeat, lambda text: print(text, file=sys.stderr, flush=True)
+    )
+    print(f"image {image} ({result.size_bytes:,} bytes in {result.layer_count} layers)")
+    rows = {
+        "ours (in process)": result.through_engine.ours_seconds,
+        "ours (command)": result.command_seconds,
+        "dive": result.through_engine.theirs_seconds,
+        "ours (archive)": result.on_archive.ours_seconds,
+        "dive (archive)": result.on_archive.theirs_seconds,
+    }
+    for name, values in rows.items():
         listed = ", ".join(f"{value:.2f}" for value in values)
-        print(f"  {name:18} median {medians[name]:6.2f} s   samples {listed}")
-    ratio = medians["ours (in process)"] / medians["dive"]
-    print(f"  ours (in process) / dive = {ratio:.3f} (through the engine)")
-    ratio = medians["ours (archive)"] / medians["dive (archive)"]
-    print(f"  ours / dive = {ratio:.3f} (on the saved archive: the tools' own work)")
-    ours_percent = analysis.efficiency * 100
-    # dive prints four decimals: equal means equal as dive prints it.
-    same_efficiency = f"{ours_percent:.4f}" == f"{dive.efficiency_percent:.4f}"
-    same_wasted = analysis.wasted_bytes == dive.wasted_bytes
-    print(
-        f"  efficiency: ours {ours_percent:.4f} %, dive {dive.efficiency_percent:.4f} %"
-        f" ({'equal' if same_efficiency else 'DIFFERENT'})"
+        print(f"  {name:18} median {statistics.median(values):6.2f} s   samples {listed}")
+    for label, pair in (
+        ("through the engine", result.through_engine),
+        ("on the saved archive: the tools' own work", result.on_archive),
+    ):
+        low, high = pair.ratio_interval()
+        print(f"  ours / dive = {pair.ratio:.3f} [95 % CI {low:.3f}, {high:.3f}] ({label})")
+    same_efficiency = f"{result.efficiency_percent:.4f}" == (
+        f"{result.dive_efficiency_percent:.4f}"
     )
     print(
-        f"  wasted: ours {analysis.wasted_bytes:,} B, dive {dive.wasted_bytes:,} B"
+        f"  efficiency: ours {result.efficiency_percent:.4f} %, "
+        f"dive {result.dive_efficiency_percent:.4f} % "
+        f"({'equal' if same_efficiency else 'DIFFERENT'})"
+    )
+    same_wasted = result.wasted_bytes == result.dive_wasted_bytes
+    print(
+        f"  wasted: ours {result.wasted_bytes:,} B, dive {result.dive_wasted_bytes:,} B"
         f" ({'equal' if same_wasted else 'DIFFERENT'})"
     )
-    return EXIT_OK if same_efficiency and same_wasted else EXIT_FAILED
+    return EXIT_OK if result.same_numbers else EXIT_FAILED

@@ -1,0 +1,105 @@
+"""The perf report: overhead parts that add up, goals judged from the numbers, a golden page.
+
+Regenerate the golden with `UPDATE_GOLDEN=1 python3 -m pytest tests/unit`.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from bench.errors import BenchError
+from bench.perf import Pair
+from bench.perf_layers import LayersComparison
+from bench.perf_overhead import OTHER, TIMED_BUILDS, TIMED_SMOKE, UNTIMED_SMOKE, from_run
+from bench.perf_render import render
+from tests.unit.sample_results import sample_run
+
+GOLDEN = Path(__file__).parent / "golden" / "perf.md"
+
+
+def test_overhead_parts_add_up_to_the_measured_wall_time() -> None:
+    run = sample_run()
+    overhead = from_run(run, wall_seconds=2000.0)
+    parts = dict(overhead.parts)
+    builds = sum(s.duration_seconds or 0.0 for v in run.variants for s in v.samples)
+    ready = sum(v.smoke.ready_seconds or 0.0 for v in run.variants if v.smoke)
+    assert parts[TIMED_BUILDS] == pytest.approx(builds, abs=1e-3)
+    assert parts[TIMED_SMOKE] == pytest.approx(ready, abs=1e-3)
+    # The smoke phase holds the whole smoke test: only its time to healthy is timed.
+    assert parts[UNTIMED_SMOKE] == pytest.approx(14.25 - ready, abs=1e-3)
+    assert parts["layer analysis"] == 41.5
+    assert sum(parts.values()) == pytest.approx(2000.0, abs=0.01)
+    assert parts[OTHER] > 0
+    assert overhead.timed_seconds == pytest.approx(builds + ready)
+    assert overhead.share == pytest.approx(1 - (builds + ready) / 2000.0)
+    assert "around" in overhead.wall_source
+
+
+def test_overhead_without_a_measured_wall_time_uses_the_file_clock() -> None:
+    overhead = from_run(sample_run())
+    # 10:15:02 to 10:31:47 in the sample run.
+    assert overhead.wall_seconds == 16 * 60 + 45
+    assert "results file" in overhead.wall_source
+
+
+def test_an_unfinished_run_has_no_overhead() -> None:
+    with pytest.raises(BenchError, match="did not finish"):
+        from_run(replace(sample_run(), finished_utc=None))
+
+
+def _layers(ours: tuple[float, ...], dive: tuple[float, ...]) -> LayersComparison:
+    return LayersComparison(
+        image="dockerfile-bench/perf-layers:run1",
+        size_bytes=1_002_452_308,
+        layer_count=8,
+        through_engine=Pair("layers", ours, dive),
+        on_archive=Pair("layers-archive", (0.54, 0.55, 0.54), (1.17, 1.18, 1.17)),
+        command_seconds=(7.9, 8.1, 8.0),
+        efficiency_percent=99.80341,
+        dive_efficiency_percent=99.8034,
+        wasted_bytes=3_608_830,
+        dive_wasted_bytes=3_608_830,
+    )
+
+
+def _page(layers: LayersComparison) -> str:
+    pairs = [
+        Pair("cold", (20.1, 21.0, 20.5), (20.9, 21.2, 20.7)),
+        Pair("noop", (0.060, 0.058, 0.061), (0.088, 0.090, 0.086)),
+        Pair("context-cold", (2.3, 2.2, 2.4), (2.0, 2.1, 2.05)),
+    ]
+    provenance: dict[str, object] = {
+        "run_id": "20261124T190000Z-abcdef",
+        "engine": {
+            "server_version": "20.10.24",
+            "api_version": "1.41",
+            "storage_driver": "overlay2",
+            "cpus": 2,
+        },
+        "lab_mode": "lab",
+        "cli": "/usr/bin/docker",
+        "python": "3.11.7",
+    }
+    return render(pairs, layers, from_run(sample_run(), 2000.0), provenance, "slim")
+
+
+def test_perf_page_matches_golden() -> None:
+    page = _page(_layers((6.9, 7.0, 6.7), (8.2, 8.5, 6.5)))
+    if os.environ.get("UPDATE_GOLDEN") == "1":
+        GOLDEN.write_text(page, encoding="utf-8")
+    assert page == GOLDEN.read_text(encoding="utf-8"), "set UPDATE_GOLDEN=1 to regenerate"
+
+
+def test_goals_are_judged_from_the_numbers() -> None:
+    page = _page(_layers((9.0, 9.1, 9.2), (8.2, 8.5, 6.5)))
+    row = next(line for line in page.splitlines() if line.startswith("| through the engine"))
+    assert row.endswith("| ratio ≤ 1.00 | missed |")
+    context = next(line for line in page.splitlines() if line.startswith("| context-cold"))
+    assert context.endswith("| ratio ≤ 1.10 | missed |")  # 2.3 / 2.05 = 1.12
+    noop = next(line for line in page.splitlines() if line.startswith("| noop"))
+    assert noop.endswith("| difference ≤ 50 ms | met |")
+    assert "overhead **" in page

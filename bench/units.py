@@ -46,7 +46,9 @@ def format_bytes(size_bytes: float) -> str:
         if value < 1000 or unit == "TB":
             if unit == "B":
                 return f"{sign}{value:.0f} B"
-            return f"{sign}{value:.3g} {unit}" if value < 100 else f"{sign}{value:.0f} {unit}"
+            # Three significant digits, trailing zeros kept: 1.00 GB, not "1 GB".
+            decimals = 2 if value < 10 else 1 if value < 100 else 0
+            return f"{sign}{value:.{decimals}f} {unit}"
         value /= 1000
     raise AssertionError("unreachable")
 

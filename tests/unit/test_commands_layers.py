@@ -25,10 +25,10 @@ def test_text_view() -> None:
     assert "wasted      7.42 kB (7,420 bytes" in text
     assert "base image  base:1: layers 0-0 (guessed: --base to choose)" in text
     assert (
-        "  0     9.3 kB           -        7        0        0  (base) ADD file:0a1b in /" in text
+        "  0    9.30 kB           -        7        0        0  (base) ADD file:0a1b in /" in text
     )
-    assert "   5 kB  2 layers  /usr/big" in text
-    assert "      20 kB   53.9 %        1 file   pip cache" in text
+    assert "5.00 kB  2 layers  /usr/big" in text
+    assert "   20.0 kB   53.9 %        1 file   pip cache" in text
     assert "  - pip cache left in layer 2 (`RUN pip install demo`)" in text
 
 

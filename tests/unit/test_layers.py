@@ -187,7 +187,7 @@ def test_findings_name_the_layer_and_the_bytes(analysis: ImageAnalysis) -> None:
     instructions = [layer.instruction for layer in analysis.layers]
     text = describe(analysis.findings[1], instructions)
     assert text.startswith("1 file added in layer 0 (`ADD file:0a1b in /`) is deleted in layer 1")
-    assert "still cost 5 kB" in text
+    assert "still cost 5.00 kB" in text
 
 
 def test_no_finding_without_enough_bytes() -> None:

@@ -343,7 +343,7 @@ def test_findings_are_listed_with_their_layer_and_bytes() -> None:
     )
     assert (
         "- pip cache left in layer 4 (`RUN pip install --no-cache-dir -r requirements.txt`): "
-        "45 MB in /root/.cache/pip"
+        "45.0 MB in /root/.cache/pip"
     ) in _layers_of(markdown, "slim")
     assert "Findings: none" in _layers_of(markdown, "full")
 

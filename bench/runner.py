@@ -7,7 +7,8 @@ whole pipeline with a fake. Results are handed to `checkpoint` after every measu
 from __future__ import annotations
 
 import traceback
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Protocol
@@ -56,6 +57,10 @@ class Workbench(Protocol):
         ...
 
     def smoke(self, reference: str) -> SmokeResult: ...
+
+    def discard(self, image_ids: Sequence[str]) -> None:
+        """Remove images of this run that nothing needs any more (never anyone else's)."""
+        ...
 
 
 class Progress(Protocol):
@@ -159,11 +164,14 @@ def measure_variant(
     dockerfile = _dockerfile_in(scratch, variant)
     try:
         built = None
+        cold_images: list[str] = []
         for repeat in range(1, options.repeat + 1):
             if "cold" not in options.scenarios and built is not None:
                 break
             progress.start(variant.name, "cold", repeat, options.repeat)
             outcome = bench.build(scratch, dockerfile, tag, nocache=True, on_step=progress.step)
+            if outcome.ok and outcome.image_id:
+                cold_images.append(outcome.image_id)
             if "cold" in options.scenarios:
                 add(_sample(variant.name, "cold", repeat, outcome))
             if outcome.ok and built is None:
@@ -185,7 +193,15 @@ def measure_variant(
         if options.analyse or options.compressed:
             progress.note(f"{variant.name}: reading the image's layers")
         with clock.phase(phases.ANALYSIS):
-            result = replace(result, image=_image(bench, tag, bases, options))
+            # The earlier cold builds' images are superseded (the tag is on the last one);
+            # the engine deletes them while the analysis reads the image: both are untimed,
+            # and deleting a chain of big layers takes about as long as reading one.
+            superseded = [image for image in cold_images[:-1] if image != cold_images[-1]]
+            with ThreadPoolExecutor(1, "discard") as discarder:
+                discarding = discarder.submit(bench.discard, superseded)
+                image = _image(bench, tag, bases, options)
+                discarding.result()  # an engine that went away raises here
+            result = replace(result, image=image)
         checkpoint(result)
         if options.smoke:
             progress.note(f"{variant.name}: smoke test")

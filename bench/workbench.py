@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Protocol
@@ -50,6 +50,7 @@ class DockerWorkbench:
         self._engine = engine
         self._builder: Builder = builder or engine
         self._pull_allowed = pull_allowed
+        self._run_id = run_id
         self._run_labels = labels.for_run(run_id)
         self._build_args = dict(build_args)
         self._network_mode = network_mode
@@ -121,6 +122,12 @@ class DockerWorkbench:
             for layer in analysis.layers
         )
         return replace(analysis, layers=layers)
+
+    def discard(self, image_ids: Sequence[str]) -> None:
+        """Remove images this run built and no longer needs; anything else is left."""
+        for image_id in image_ids:
+            if self._engine.image_labels(image_id).get(labels.RUN_ID) == self._run_id:
+                self._engine.remove_image(image_id)
 
     def smoke(self, reference: str) -> SmokeResult:
         result = smoke_test(

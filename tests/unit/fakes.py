@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from bench.dockerfile import _logical_lines
@@ -43,6 +43,7 @@ class FakeWorkbench:
         self.missing_bases = missing_bases or set()
         self.images: dict[str, int] = {}
         self.analysed: list[tuple[str, str | None, bool]] = []
+        self.discarded: list[str] = []
 
     def pull(self, reference: str) -> PullOutcome:
         if reference in self.missing_bases:
@@ -93,8 +94,12 @@ class FakeWorkbench:
             ok=True,
             duration_seconds=sum(s.duration_seconds for s in steps),
             steps=tuple(steps),
-            image_id=f"sha256:{key}",
+            # A build without the cache commits new images even for the same steps.
+            image_id=f"sha256:{key}" + (f"-{len(self.builds)}" if nocache else ""),
         )
+
+    def discard(self, image_ids: Sequence[str]) -> None:
+        self.discarded += image_ids
 
     def image_facts(self, reference: str) -> ImageFacts:
         return ImageFacts(

@@ -177,3 +177,15 @@ def test_phase_clock_adds_repeated_phases() -> None:
     clock.add("setup", 0.5)
     clock.add("cleanup", 0.25)
     assert clock.totals() == (("cleanup", 1.5), ("setup", 0.5))
+
+
+def test_superseded_cold_images_are_discarded_and_the_measured_one_kept() -> None:
+    bench = FakeWorkbench()
+    result, _ = _measure("slim", bench, repeat=3)
+    assert result.status == "ok"
+    # Cold builds 1 and 2 are superseded by build 3, which the tag, the analysis, the smoke
+    # test and the cached scenarios use.
+    assert len(bench.discarded) == 2
+    assert len(set(bench.discarded)) == 2
+    # The fake numbers images of builds without the cache by build: -1, -2, -3.
+    assert [image.rsplit("-", 1)[1] for image in bench.discarded] == ["1", "2"]

@@ -141,7 +141,7 @@ def run(request: RunRequest, progress: Progress) -> tuple[RunResult, Path, int]:
     engine, mode, paths = _connect()
     run_id = new_run_id()
     build_args, network = _build_settings(request, mode, paths)
-    options = replace(request.options, build_args=build_args)
+    options = replace(request.options, build_args=build_args, keep_images=request.keep_images)
     builder = None
     cache_before: set[str] | None = None
     if request.builder == "buildkit":

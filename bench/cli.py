@@ -87,7 +87,11 @@ def _parser() -> argparse.ArgumentParser:
         help="Python versions as the PYTHON_VERSION build argument, e.g. 3.11,3.13 "
         "(default: each Dockerfile's own)",
     )
-    run.add_argument("--keep-images", action="store_true", help="keep the images built")
+    run.add_argument(
+        "--keep-images",
+        action="store_true",
+        help="keep each variant's measured image (superseded builds still go)",
+    )
     run.add_argument(
         "--no-compressed",
         action="store_true",

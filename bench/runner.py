@@ -62,6 +62,10 @@ class Workbench(Protocol):
         """Remove images of this run that nothing needs any more (never anyone else's)."""
         ...
 
+    def built_images(self) -> list[str]:
+        """Ids of the images built so far and not discarded, oldest first."""
+        ...
+
 
 class Progress(Protocol):
     def start(self, variant: str, scenario: str, repeat: int, repeats: int) -> None: ...
@@ -87,6 +91,8 @@ class RunOptions:
     # In a Python-version matrix a base may not exist for a version (python:3.13-alpine in
     # the lab): that variant is skipped for that version, not failed.
     skip_missing_bases: bool = False
+    # Keep every variant's final image (the earlier cold builds' images still go).
+    keep_images: bool = False
 
 
 def image_tag(variant: str, run_id: str) -> str:
@@ -193,12 +199,18 @@ def measure_variant(
         if options.analyse or options.compressed:
             progress.note(f"{variant.name}: reading the image's layers")
         with clock.phase(phases.ANALYSIS):
-            # The earlier cold builds' images are superseded (the tag is on the last one);
-            # the engine deletes them while the analysis reads the image: both are untimed,
-            # and deleting a chain of big layers takes about as long as reading one.
-            superseded = [image for image in cold_images[:-1] if image != cold_images[-1]]
+            # The engine deletes what is no longer needed while the analysis reads the image:
+            # both are untimed, and deleting a chain of big layers takes about as long as
+            # reading one. Superseded are the earlier cold builds' images (the tag is on the
+            # last one) and, unless images are kept, the variants measured before.
+            kept = cold_images[-1] if cold_images else None
+            superseded = cold_images[:-1]
+            if not options.keep_images and kept is not None:
+                superseded = bench.built_images()
             with ThreadPoolExecutor(1, "discard") as discarder:
-                discarding = discarder.submit(bench.discard, superseded)
+                discarding = discarder.submit(
+                    bench.discard, [image for image in superseded if image != kept]
+                )
                 image = _image(bench, tag, bases, options)
                 discarding.result()  # an engine that went away raises here
             result = replace(result, image=image)

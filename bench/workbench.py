@@ -58,6 +58,7 @@ class DockerWorkbench:
         self._standin_cache: dict[str, bool] = {}
         self._scrub = Scrubber(build_args)
         self._smoke_spec = smoke_spec or SmokeSpec()
+        self._built: list[str] = []
 
     def pull(self, reference: str) -> PullOutcome:
         if self._pull_allowed is not None and not self._pull_allowed(reference):
@@ -92,7 +93,12 @@ class DockerWorkbench:
             network_mode=self._network_mode,
             on_step=scrubbed_step,
         )
+        if outcome.ok and outcome.image_id and outcome.image_id not in self._built:
+            self._built.append(outcome.image_id)
         return self._scrub.outcome(outcome)
+
+    def built_images(self) -> list[str]:
+        return list(self._built)
 
     def image_facts(self, reference: str) -> ImageFacts:
         return self._scrub.facts(self._engine.image_facts(reference))
@@ -128,6 +134,8 @@ class DockerWorkbench:
         for image_id in image_ids:
             if self._engine.image_labels(image_id).get(labels.RUN_ID) == self._run_id:
                 self._engine.remove_image(image_id)
+            if image_id in self._built:
+                self._built.remove(image_id)
 
     def smoke(self, reference: str) -> SmokeResult:
         result = smoke_test(

@@ -44,6 +44,7 @@ class FakeWorkbench:
         self.images: dict[str, int] = {}
         self.analysed: list[tuple[str, str | None, bool]] = []
         self.discarded: list[str] = []
+        self.built: list[str] = []
 
     def pull(self, reference: str) -> PullOutcome:
         if reference in self.missing_bases:
@@ -90,16 +91,22 @@ class FakeWorkbench:
             )
             steps.append(BuildStep(len(steps) + 1, instruction, seconds, cached))
         self.images[tag] = len(steps)
+        # A build without the cache commits new images even for the same steps.
+        image_id = f"sha256:{key}" + (f"-{len(self.builds)}" if nocache else "")
+        self.built.append(image_id)
         return BuildOutcome(
             ok=True,
             duration_seconds=sum(s.duration_seconds for s in steps),
             steps=tuple(steps),
-            # A build without the cache commits new images even for the same steps.
-            image_id=f"sha256:{key}" + (f"-{len(self.builds)}" if nocache else ""),
+            image_id=image_id,
         )
 
     def discard(self, image_ids: Sequence[str]) -> None:
         self.discarded += image_ids
+
+    def built_images(self) -> list[str]:
+        discarded = set(self.discarded)
+        return [image for image in dict.fromkeys(self.built) if image not in discarded]
 
     def image_facts(self, reference: str) -> ImageFacts:
         return ImageFacts(

@@ -189,3 +189,41 @@ def test_superseded_cold_images_are_discarded_and_the_measured_one_kept() -> Non
     assert len(set(bench.discarded)) == 2
     # The fake numbers images of builds without the cache by build: -1, -2, -3.
     assert [image.rsplit("-", 1)[1] for image in bench.discarded] == ["1", "2"]
+
+
+def _measure_in_turn(bench: FakeWorkbench, names: list[str], **options: object) -> None:
+    for variant in manifest.load().select(names):
+        measure_variant(
+            bench,
+            variant,
+            "run1",
+            RunOptions(**options),  # type: ignore[arg-type]
+            SilentProgress(),
+            lambda _: None,
+            [],
+        )
+
+
+def test_earlier_variants_images_are_discarded_during_the_next_analysis() -> None:
+    bench = FakeWorkbench()
+    _measure_in_turn(bench, ["slim"], repeat=2)
+    slim_images = set(bench.built)
+    slim_measured = bench.built[1]  # the second cold build: the one the tag is on
+    assert bench.discarded == [bench.built[0]]  # the first cold build, during slim's analysis
+    _measure_in_turn(bench, ["alpine"], repeat=2)
+    # During alpine's analysis: everything slim left, and alpine's first cold build.
+    assert slim_images <= set(bench.discarded)
+    assert slim_measured in bench.discarded
+    alpine_cold = [image for image in bench.built if image not in slim_images][:2]
+    assert alpine_cold[0] in bench.discarded
+    assert alpine_cold[1] not in bench.discarded  # alpine's measured image is left to cleanup
+
+
+def test_kept_images_stay_but_superseded_cold_builds_go() -> None:
+    bench = FakeWorkbench()
+    _measure_in_turn(bench, ["slim", "alpine"], repeat=2, keep_images=True)
+    # Only the first of each variant's two cold builds is discarded.
+    assert len(bench.discarded) == 2
+    assert all(
+        image.endswith("-1") or image.rsplit("-", 1)[1].isdigit() for image in bench.discarded
+    )

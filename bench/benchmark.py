@@ -29,6 +29,7 @@ from bench.lab.standins import lab_registry_serves
 from bench.manifest import Manifest, Variant
 from bench.models import Provenance, RunResult, VariantResult
 from bench.runner import Progress, RunOptions, crashed, measure_variant
+from bench.sizecache import SizeCache
 from bench.smoke import SmokeSpec
 from bench.workbench import DockerWorkbench
 
@@ -158,6 +159,7 @@ def run(request: RunRequest, progress: Progress) -> tuple[RunResult, Path, int]:
         smoke_spec=SmokeSpec(ready_timeout_seconds=options.smoke_timeout_seconds),
         builder=builder,
         pull_allowed=lab_registry_serves if mode == "lab" else None,
+        size_cache=SizeCache(paths.cache_dir / "compressed-layers.json"),
     )
     bases = _bases(engine, request.variants, options)
     provenance = Provenance(

@@ -20,6 +20,7 @@ from bench.models import ImageAnalysis, LayerAnalysis, WastedPath
 from bench.overlay import Hidden, OverlayTree
 from bench.savestream import SavedImage, clean_path, read_save_stream
 from bench.size_groups import group_sizes
+from bench.sizecache import SizeCache
 
 TOP_WASTED = 10
 
@@ -32,10 +33,11 @@ def analyse_stream(
     compress: bool = False,
     workers: int = 2,
     min_finding_bytes: int = findings_module.MIN_BYTES,
+    size_cache: SizeCache | None = None,
 ) -> ImageAnalysis:
     """Analyse a `docker save` stream of one image; `compress` adds the gzip size per layer."""
     with _collector_paused():
-        saved = read_save_stream(chunks, compress=compress, workers=workers)
+        saved = read_save_stream(chunks, compress=compress, workers=workers, size_cache=size_cache)
         return analyse_saved(
             saved,
             base_layer_count=base_layer_count,

@@ -31,6 +31,7 @@ from typing import Any, NamedTuple
 
 from bench.deflate import Deflater
 from bench.errors import BenchError
+from bench.sizecache import CachedSizer, SizeCache, Sizer
 
 _MAX_JSON_BYTES = 16 << 20
 _RECORD = re.compile(r"(?:^|/)(?:site|dist)-packages/[^/]+\.dist-info/RECORD$")
@@ -233,9 +234,15 @@ def clean_path(name: str) -> str:
 
 
 def read_save_stream(
-    chunks: Iterable[bytes | memoryview], *, compress: bool, level: int = 6, workers: int = 2
+    chunks: Iterable[bytes | memoryview],
+    *,
+    compress: bool,
+    level: int = 6,
+    workers: int = 2,
+    size_cache: SizeCache | None = None,
 ) -> SavedImage:
-    """Read a `docker save` stream once; with `compress`, gzip each layer on `workers` threads."""
+    """Read a `docker save` stream once; with `compress`, gzip each layer on `workers` threads
+    (a layer `size_cache` knows is hashed, not compressed)."""
     layers: dict[str, SavedLayer] = {}
     links: dict[str, str] = {}
     json_files: dict[str, bytes] = {}
@@ -250,18 +257,24 @@ def read_save_stream(
             outer = stack.enter_context(_open(source))
             while (member := outer.next()) is not None:
                 outer.members.clear()  # type: ignore[attr-defined]  # tarfile keeps every header
-                deflater = Deflater(pool, level, 2 * workers) if pool is not None else None
-                _read_member(source, member, deflater, layers, links, json_files)
+                sizer: Sizer | None = None
+                if pool is not None:
+                    sizer = Deflater(pool, level, 2 * workers)
+                    if size_cache is not None:
+                        sizer = CachedSizer(size_cache, member.size, sizer)
+                _read_member(source, member, sizer, layers, links, json_files)
             source.drain()  # the padding after the end marker: let the engine finish sending
         except (tarfile.TarError, EOFError) as error:
             raise UnreadableImage(f"cannot read the saved image: {error}") from error
+    if size_cache is not None:
+        size_cache.save()
     return _in_order(layers, links, json_files)
 
 
 def _read_member(
     source: ForwardReader,
     member: tarfile.TarInfo,
-    deflater: Deflater | None,
+    deflater: Sizer | None,
     layers: dict[str, SavedLayer],
     links: dict[str, str],
     json_files: dict[str, bytes],
@@ -294,7 +307,7 @@ def _looks_like_tar(head: bytes) -> bool:
     )
 
 
-def _read_layer(name: str, window: _Window, deflater: Deflater | None) -> SavedLayer:
+def _read_layer(name: str, window: _Window, deflater: Sizer | None) -> SavedLayer:
     layer = SavedLayer(name)
     entries = layer.entries
     for member in _members(window):

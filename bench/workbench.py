@@ -13,6 +13,7 @@ from bench.layers import analyse_stream, base_layer_count
 from bench.models import BuildOutcome, ImageAnalysis, ImageFacts, PullOutcome, SmokeResult
 from bench.redaction import Scrubber
 from bench.savestream import UnreadableImage
+from bench.sizecache import SizeCache
 from bench.smoke import SmokeSpec, smoke_test
 
 
@@ -46,6 +47,7 @@ class DockerWorkbench:
         smoke_spec: SmokeSpec | None = None,
         builder: Builder | None = None,
         pull_allowed: Callable[[str], bool] | None = None,
+        size_cache: SizeCache | None = None,
     ) -> None:
         self._engine = engine
         self._builder: Builder = builder or engine
@@ -59,6 +61,7 @@ class DockerWorkbench:
         self._scrub = Scrubber(build_args)
         self._smoke_spec = smoke_spec or SmokeSpec()
         self._built: list[str] = []
+        self._size_cache = size_cache
 
     def pull(self, reference: str) -> PullOutcome:
         if self._pull_allowed is not None and not self._pull_allowed(reference):
@@ -119,7 +122,10 @@ class DockerWorkbench:
             )
         try:
             analysis = analyse_stream(
-                self._engine.save(reference), base_layer_count=base_count, compress=compressed
+                self._engine.save(reference),
+                base_layer_count=base_count,
+                compress=compressed,
+                size_cache=self._size_cache,
             )
         except UnreadableImage:
             return None  # an archive format we cannot read: no analysis, not a failed variant

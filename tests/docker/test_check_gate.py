@@ -68,5 +68,5 @@ def test_twenty_megabytes_more_fails_the_check(tmp_path: Path) -> None:
     bloated = _bench("check", str(after), "--baseline", str(baseline), "--manifest", str(manifest))
     assert bloated.returncode == 1, bloated.stdout + bloated.stderr
     assert "alpine" in bloated.stdout and "FAIL" in bloated.stdout
-    assert BLOAT in bloated.stdout and "+20 MB (new layer)" in bloated.stdout
+    assert BLOAT in bloated.stdout and "+20.0 MB (new layer)" in bloated.stdout
     print(bloated.stdout)  # the table, for the record (pytest -s)

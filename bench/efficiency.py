@@ -155,24 +155,12 @@ def efficiency(layers: Sequence[Sequence[Entry]]) -> Efficiency:
 
 def _count_leaves(tree: _Tree, below: _Tree, records: dict[str, list[int]]) -> None:
     leaves = [(path, node) for path, node in tree.nodes.items() if path and not node.children]
-    sizes: list[tuple[str, int]] = []
-    missing = False
-    for path, node in leaves:
-        parent, _, name = path.rpartition("/")
-        if not name.startswith(_WHITEOUT):
-            sizes.append((path, node.size))
-            continue
-        target = f"{parent}/{name[len(_WHITEOUT) :]}" if parent else name[len(_WHITEOUT) :]
-        previous = below.get(target.split("/"))
-        if previous is None:
-            missing = True
-            break
-        sizes.append((target, _subtree_bytes(previous) if previous.is_dir else 0))
+    sizes, missing = _leaf_sizes(leaves, below)
     if missing:
         # dive's visitor fails at a whiteout whose target the layers below lack, which
         # ends its walk of this layer: only what comes before it, in dive's order (by
         # name, children before parents) counts. Rare, so sorted only then.
-        sizes = _until_missing(sorted(leaves, key=lambda leaf: leaf[0].split("/")), below)
+        sizes, _ = _leaf_sizes(sorted(leaves, key=lambda leaf: leaf[0].split("/")), below)
     for path, size in sizes:
         record = records.setdefault("/" + path, [0, -1, 0])
         if size < 0:
@@ -183,7 +171,11 @@ def _count_leaves(tree: _Tree, below: _Tree, records: dict[str, list[int]]) -> N
         record[2] += 1
 
 
-def _until_missing(leaves: list[tuple[str, _Node]], below: _Tree) -> list[tuple[str, int]]:
+def _leaf_sizes(
+    leaves: list[tuple[str, _Node]], below: _Tree
+) -> tuple[list[tuple[str, int]], bool]:
+    """(path, bytes) per leaf, a whiteout counted as what it hides; stops at a whiteout
+    whose target is missing below (listed with -1), and says whether it did."""
     sizes: list[tuple[str, int]] = []
     for path, node in leaves:
         parent, _, name = path.rpartition("/")
@@ -194,6 +186,6 @@ def _until_missing(leaves: list[tuple[str, _Node]], below: _Tree) -> list[tuple[
         previous = below.get(target.split("/"))
         if previous is None:
             sizes.append((target, -1))
-            break
+            return sizes, True
         sizes.append((target, _subtree_bytes(previous) if previous.is_dir else 0))
-    return sizes
+    return sizes, False

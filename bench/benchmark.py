@@ -20,6 +20,7 @@ from pathlib import Path
 from types import FrameType
 
 from bench import labels, phases, storage
+from bench.analysis_phase import analyse_pending
 from bench.buildkit import BuildKitBuilder
 from bench.engine import Engine
 from bench.errors import EXIT_SIGINT, EXIT_SIGTERM, BenchError
@@ -27,8 +28,15 @@ from bench.lab import control
 from bench.lab.paths import LabPaths
 from bench.lab.standins import lab_registry_serves
 from bench.manifest import Manifest, Variant
-from bench.models import Provenance, RunResult, VariantResult
-from bench.runner import Progress, RunOptions, crashed, measure_variant
+from bench.models import ImageAnalysis, Provenance, RunResult, VariantResult
+from bench.runner import (
+    PendingAnalysis,
+    Progress,
+    RunOptions,
+    crashed,
+    internal_error,
+    measure_variant,
+)
 from bench.sizecache import SizeCache
 from bench.smoke import SmokeSpec
 from bench.workbench import DockerWorkbench
@@ -178,6 +186,7 @@ def run(request: RunRequest, progress: Progress) -> tuple[RunResult, Path, int]:
     finished: list[VariantResult] = []
     current: list[VariantResult] = []
     scratch_dirs: list[Path] = []
+    pending: list[PendingAnalysis] = []
 
     def save(complete: bool = False) -> RunResult:
         with clock.phase(phases.SAVING):
@@ -196,6 +205,24 @@ def run(request: RunRequest, progress: Progress) -> tuple[RunResult, Path, int]:
         current[:] = [partial]
         save()
 
+    def analysed(item: PendingAnalysis, analysis: ImageAnalysis | None) -> None:
+        index = next(i for i, v in enumerate(finished) if v.name == item.variant)
+        image = finished[index].image
+        if image is not None:
+            image = replace(
+                image,
+                compressed_bytes=analysis.compressed_bytes if analysis else None,
+                analysis=analysis if options.analyse else None,
+            )
+            finished[index] = replace(finished[index], image=image)
+            save()
+
+    def analysis_crashed(item: PendingAnalysis, error: Exception) -> None:
+        index = next(i for i, v in enumerate(finished) if v.name == item.variant)
+        reason = f"layer analysis: {internal_error(error)}"
+        finished[index] = replace(finished[index], status="failed", reason=reason)
+        save()
+
     clock.add(phases.SETUP, time.perf_counter() - setup_started)
     save()
     try:
@@ -203,7 +230,15 @@ def run(request: RunRequest, progress: Progress) -> tuple[RunResult, Path, int]:
             for variant in request.variants:
                 try:
                     outcome = measure_variant(
-                        bench, variant, run_id, options, progress, checkpoint, scratch_dirs, clock
+                        bench,
+                        variant,
+                        run_id,
+                        options,
+                        progress,
+                        checkpoint,
+                        scratch_dirs,
+                        clock,
+                        pending,
                     )
                 except BenchError as error:
                     # The engine went away (or similar): keep what we have, stop the run.
@@ -220,6 +255,20 @@ def run(request: RunRequest, progress: Progress) -> tuple[RunResult, Path, int]:
                 finished.append(outcome)
                 current.clear()
                 save()
+
+            try:
+                analyse_pending(
+                    bench,
+                    pending,
+                    compressed=options.compressed,
+                    keep_images=request.keep_images,
+                    on_analysis=analysed,
+                    on_crash=analysis_crashed,
+                    progress=progress,
+                    clock=clock,
+                )
+            except BenchError as error:
+                raise BenchError(f"{error.message}; results so far are in {path}") from error
     except (KeyboardInterrupt, Terminated) as interrupt:
         code = EXIT_SIGTERM if isinstance(interrupt, Terminated) else EXIT_SIGINT
         with _signals_ignored():
@@ -227,10 +276,12 @@ def run(request: RunRequest, progress: Progress) -> tuple[RunResult, Path, int]:
                 finished.append(replace(current[0], status="failed", reason="interrupted"))
                 current.clear()
             save()
+            bench.close()
             _cleanup(engine, run_id, request.keep_images, scratch_dirs, cache_before)
         raise BenchError(f"interrupted; results so far are in {path}", code) from None
     except BenchError:
         with _signals_ignored():
+            bench.close()
             _cleanup(
                 engine,
                 run_id,
@@ -242,6 +293,7 @@ def run(request: RunRequest, progress: Progress) -> tuple[RunResult, Path, int]:
         raise
     with _signals_ignored():
         save(complete=True)  # kept even if cleanup then fails
+        bench.close()
         with clock.phase(phases.CLEANUP):
             _cleanup(engine, run_id, request.keep_images, scratch_dirs, cache_before)
         result = save(complete=True)  # the finish time and phases now include cleanup

@@ -10,7 +10,7 @@ import os
 import socket
 import ssl
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Generator, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -385,7 +385,7 @@ class Engine:
             raise _lost(error) from error
         return [str(c["Id"]) for c in found]
 
-    def save(self, reference: str) -> Iterator[bytes | memoryview]:
+    def save(self, reference: str) -> Generator[bytes | memoryview, None, None]:
         """`docker save` as a stream of chunks: the image is never held in memory."""
         try:
             # What docker-py's get_image does, but its generator yields the engine's 32 KiB

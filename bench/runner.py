@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import traceback
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Protocol
@@ -51,9 +50,17 @@ class Workbench(Protocol):
     def base_is_standin(self, reference: str) -> bool: ...
 
     def analyse_image(
-        self, reference: str, base: str | None, *, compressed: bool
+        self,
+        reference: str,
+        base: str | None,
+        *,
+        compressed: bool,
+        next_image: str | None = None,
     ) -> ImageAnalysis | None:
-        """Layers, groups, findings and (with `compressed`) the gzip size, in one pass."""
+        """Layers, groups, findings and (with `compressed`) the gzip size, in one pass.
+
+        `next_image` is analysed next: its `docker save` may be started meanwhile.
+        """
         ...
 
     def smoke(self, reference: str) -> SmokeResult: ...
@@ -75,6 +82,17 @@ class Progress(Protocol):
     def done(self, sample: Sample) -> None: ...
 
     def note(self, text: str) -> None: ...
+
+
+@dataclass(frozen=True)
+class PendingAnalysis:
+    """A measured image waiting for its layer analysis."""
+
+    variant: str
+    image_id: str  # the last cold build's image: the tag moves on with the cached builds
+    base: str | None
+    # The variant's earlier cold builds: deleted even when images are kept.
+    superseded: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -108,10 +126,12 @@ def measure_variant(
     checkpoint: Callable[[VariantResult], None],
     scratch_dirs: list[Path],
     clock: phases.PhaseClock | None = None,
+    pending: list[PendingAnalysis] | None = None,
 ) -> VariantResult:
     """All scenarios for one variant. A failure becomes data; only BenchError escapes.
 
-    `clock` gets the wall seconds of the untimed work, per phase (bench/phases.py).
+    `clock` gets the wall seconds of the untimed work, per phase (bench/phases.py); the
+    image to analyse is appended to `pending` (analysed by bench/analysis_phase.py).
     """
     clock = clock or phases.PhaseClock()
     result = VariantResult(
@@ -196,24 +216,19 @@ def measure_variant(
             checkpoint(result)
             return result
 
-        if options.analyse or options.compressed:
-            progress.note(f"{variant.name}: reading the image's layers")
-        with clock.phase(phases.ANALYSIS):
-            # The engine deletes what is no longer needed while the analysis reads the image:
-            # both are untimed, and deleting a chain of big layers takes about as long as
-            # reading one. Superseded are the earlier cold builds' images (the tag is on the
-            # last one) and, unless images are kept, the variants measured before.
-            kept = cold_images[-1] if cold_images else None
-            superseded = cold_images[:-1]
-            if not options.keep_images and kept is not None:
-                superseded = bench.built_images()
-            with ThreadPoolExecutor(1, "discard") as discarder:
-                discarding = discarder.submit(
-                    bench.discard, [image for image in superseded if image != kept]
+        # The analysis (a `docker save` pass) waits until every variant's timed work is
+        # done: bench/analysis_phase.py. The tag moves on with the cached builds; the id
+        # stays with what the cold build made.
+        result = replace(result, image=_image(bench, tag, bases))
+        if (options.analyse or options.compressed) and cold_images and pending is not None:
+            pending.append(
+                PendingAnalysis(
+                    variant.name,
+                    cold_images[-1],
+                    bases[-1] if bases else None,
+                    superseded=tuple(cold_images[:-1]),
                 )
-                image = _image(bench, tag, bases, options)
-                discarding.result()  # an engine that went away raises here
-            result = replace(result, image=image)
+            )
         checkpoint(result)
         if options.smoke:
             progress.note(f"{variant.name}: smoke test")
@@ -285,34 +300,34 @@ def _sample(variant: str, scenario: str, repeat: int, outcome: BuildOutcome) -> 
     )
 
 
-def _image(bench: Workbench, tag: str, bases: list[str], options: RunOptions) -> ImageResult:
+def _image(bench: Workbench, tag: str, bases: list[str]) -> ImageResult:
+    """What an inspection tells; the analysis and compressed size are added later."""
     facts = bench.image_facts(tag)
     final_base = bases[-1] if bases else "scratch"
-    analysis = (
-        bench.analyse_image(tag, bases[-1] if bases else None, compressed=options.compressed)
-        if options.analyse or options.compressed
-        else None
-    )
     return ImageResult(
         size_bytes=facts.size_bytes,
-        compressed_bytes=analysis.compressed_bytes if analysis is not None else None,
+        compressed_bytes=None,
         layers=facts.layers,
         base_image=final_base,
         base_is_standin=bench.base_is_standin(final_base) if bases else False,
-        analysis=analysis if options.analyse else None,
     )
 
 
 def crashed(variant: Variant, error: BaseException) -> VariantResult:
     """A variant whose measurement raised something unexpected: a row, not a lost run."""
-    last = traceback.format_exception_only(type(error), error)[-1].strip()
     return VariantResult(
         name=variant.name,
         description=variant.description,
         dockerfile=str(variant.dockerfile),
         status="failed",
-        reason=f"internal error: {last}",
+        reason=internal_error(error),
     )
+
+
+def internal_error(error: BaseException) -> str:
+    """The reason a row gives for a bug of ours: the exception's last line."""
+    last = traceback.format_exception_only(type(error), error)[-1].strip()
+    return f"internal error: {last}"
 
 
 def skipped(variant: Variant, reason: str) -> VariantResult:

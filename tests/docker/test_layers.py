@@ -25,6 +25,7 @@ import pytest
 
 from bench import labels
 from bench.engine import Engine
+from bench.errors import BenchError
 from bench.layers import analyse_stream
 from bench.perf_layers import dive_binary
 from bench.workbench import DockerWorkbench
@@ -148,3 +149,20 @@ def test_the_workbench_gives_the_compressed_size(engine: Engine, image: str) -> 
     assert analysis.compressed_bytes == sum(
         layer.compressed_bytes or 0 for layer in analysis.layers
     )
+
+
+def test_a_save_staged_ahead_reads_the_same(engine: Engine, image: str) -> None:
+    bench = DockerWorkbench(engine, "test-layers", {}, None)
+    other = "python:3.11-alpine"
+    # While `image` is read, the engine stages `other`; reading it then gives what a save
+    # started on the spot gives.
+    bench.analyse_image(image, None, compressed=False, next_image=other)
+    staged = bench.analyse_image(other, None, compressed=False)
+    assert staged == analyse_stream(engine.save(other))
+    # A staged save nobody reads is let go; one of an image that is gone fails when read.
+    bench.analyse_image(image, None, compressed=False, next_image=other)
+    bench.close()
+    bench.analyse_image(image, None, compressed=False, next_image="dockerfile-bench/gone:1")
+    with pytest.raises(BenchError, match="no image dockerfile-bench/gone:1"):
+        bench.analyse_image("dockerfile-bench/gone:1", None, compressed=False)
+    assert engine.diff_ids(image)

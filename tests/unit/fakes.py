@@ -43,6 +43,8 @@ class FakeWorkbench:
         self.missing_bases = missing_bases or set()
         self.images: dict[str, int] = {}
         self.analysed: list[tuple[str, str | None, bool]] = []
+        self.staged_next: list[str | None] = []
+        self.analysis_errors: dict[str, Exception] = {}  # image id -> what its analysis raises
         self.discarded: list[str] = []
         self.built: list[str] = []
 
@@ -119,9 +121,19 @@ class FakeWorkbench:
         return True
 
     def analyse_image(
-        self, reference: str, base: str | None, *, compressed: bool
+        self,
+        reference: str,
+        base: str | None,
+        *,
+        compressed: bool,
+        next_image: str | None = None,
     ) -> ImageAnalysis | None:
         self.analysed.append((reference, base, compressed))
+        self.staged_next.append(next_image)
+        if reference in self.discarded:
+            raise AssertionError(f"{reference} analysed after it was discarded")
+        if reference in self.analysis_errors:
+            raise self.analysis_errors[reference]
         return ImageAnalysis(
             size_bytes=400_000_000,
             symlink_bytes=0,

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import hashlib
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from bench import manifest
-from bench.models import Sample, VariantResult
+from bench.analysis_phase import analyse_pending
+from bench.models import ImageAnalysis, Sample, VariantResult
 from bench.phases import PhaseClock
 from bench.progress import SilentProgress
-from bench.runner import RunOptions, measure_variant
+from bench.runner import PendingAnalysis, RunOptions, measure_variant
 from tests.unit.fakes import FakeWorkbench
 
 REPO = Path(__file__).resolve().parents[2]
@@ -28,19 +30,41 @@ def _tree_digest(root: Path) -> str:
 def _measure(
     name: str, bench: FakeWorkbench, **options: object
 ) -> tuple[VariantResult, list[VariantResult]]:
+    """One variant measured, then its image analysed as a run does after its timed work."""
     variant = manifest.load().select([name])[0]
     saved: list[VariantResult] = []
     scratch: list[Path] = []
+    pending: list[PendingAnalysis] = []
+    run_options = RunOptions(**options)  # type: ignore[arg-type]
     result = measure_variant(
-        bench,
-        variant,
-        "run1",
-        RunOptions(**options),  # type: ignore[arg-type]
-        SilentProgress(),
-        saved.append,
-        scratch,
+        bench, variant, "run1", run_options, SilentProgress(), saved.append, scratch, None, pending
     )
     assert scratch == []  # scratch copies are gone
+    assert len(pending) <= 1
+
+    def analysed(item: PendingAnalysis, analysis: ImageAnalysis | None) -> None:
+        nonlocal result
+        assert result.image is not None
+        image = replace(
+            result.image,
+            compressed_bytes=analysis.compressed_bytes if analysis else None,
+            analysis=analysis if run_options.analyse else None,
+        )
+        result = replace(result, image=image)
+
+    def crashed(item: PendingAnalysis, error: Exception) -> None:
+        raise error
+
+    analyse_pending(
+        bench,
+        pending,
+        compressed=run_options.compressed,
+        keep_images=run_options.keep_images,
+        on_analysis=analysed,
+        on_crash=crashed,
+        progress=SilentProgress(),
+        clock=PhaseClock(),
+    )
     return result, saved
 
 
@@ -123,8 +147,9 @@ def test_scenarios_can_be_chosen() -> None:
 def test_the_image_is_analysed_once_with_its_final_base() -> None:
     bench = FakeWorkbench()
     result, _ = _measure("multistage", bench, repeat=3)
-    # One `docker save` pass per variant, after the cold builds, on the final stage's base.
-    assert bench.analysed == [("dockerfile-bench/multistage:run1", "python:3.11-slim", True)]
+    # One `docker save` pass per variant, of its last cold build, on the final stage's base.
+    last_cold = [image for image in bench.built if image.endswith("-3")]
+    assert bench.analysed == [(last_cold[0], "python:3.11-slim", True)]
     assert result.image is not None and result.image.analysis is not None
     assert result.image.compressed_bytes == result.image.analysis.compressed_bytes
 
@@ -132,7 +157,7 @@ def test_the_image_is_analysed_once_with_its_final_base() -> None:
 def test_without_the_compressed_size_the_analysis_still_runs() -> None:
     bench = FakeWorkbench()
     result, _ = _measure("slim", bench, repeat=1, compressed=False)
-    assert bench.analysed == [("dockerfile-bench/slim:run1", "python:3.11-slim", False)]
+    assert bench.analysed == [(bench.built[0], "python:3.11-slim", False)]
     assert result.image is not None and result.image.compressed_bytes is None
     assert result.image.analysis is not None
 
@@ -166,8 +191,9 @@ def test_untimed_work_is_clocked_per_phase() -> None:
         clock,
     )
     seconds = dict(clock.totals())
-    # Every phase of a variant's untimed work is there; timed builds are not phases.
-    assert set(seconds) == {"scratch copies", "layer analysis", "smoke test", "warm-up builds"}
+    # Every phase of a variant's untimed work is there; timed builds are not phases, and
+    # the layer analysis comes after every variant's (bench/analysis_phase.py).
+    assert set(seconds) == {"scratch copies", "smoke test", "warm-up builds"}
     assert all(value >= 0 for value in seconds.values())
 
 
@@ -177,53 +203,3 @@ def test_phase_clock_adds_repeated_phases() -> None:
     clock.add("setup", 0.5)
     clock.add("cleanup", 0.25)
     assert clock.totals() == (("cleanup", 1.5), ("setup", 0.5))
-
-
-def test_superseded_cold_images_are_discarded_and_the_measured_one_kept() -> None:
-    bench = FakeWorkbench()
-    result, _ = _measure("slim", bench, repeat=3)
-    assert result.status == "ok"
-    # Cold builds 1 and 2 are superseded by build 3, which the tag, the analysis, the smoke
-    # test and the cached scenarios use.
-    assert len(bench.discarded) == 2
-    assert len(set(bench.discarded)) == 2
-    # The fake numbers images of builds without the cache by build: -1, -2, -3.
-    assert [image.rsplit("-", 1)[1] for image in bench.discarded] == ["1", "2"]
-
-
-def _measure_in_turn(bench: FakeWorkbench, names: list[str], **options: object) -> None:
-    for variant in manifest.load().select(names):
-        measure_variant(
-            bench,
-            variant,
-            "run1",
-            RunOptions(**options),  # type: ignore[arg-type]
-            SilentProgress(),
-            lambda _: None,
-            [],
-        )
-
-
-def test_earlier_variants_images_are_discarded_during_the_next_analysis() -> None:
-    bench = FakeWorkbench()
-    _measure_in_turn(bench, ["slim"], repeat=2)
-    slim_images = set(bench.built)
-    slim_measured = bench.built[1]  # the second cold build: the one the tag is on
-    assert bench.discarded == [bench.built[0]]  # the first cold build, during slim's analysis
-    _measure_in_turn(bench, ["alpine"], repeat=2)
-    # During alpine's analysis: everything slim left, and alpine's first cold build.
-    assert slim_images <= set(bench.discarded)
-    assert slim_measured in bench.discarded
-    alpine_cold = [image for image in bench.built if image not in slim_images][:2]
-    assert alpine_cold[0] in bench.discarded
-    assert alpine_cold[1] not in bench.discarded  # alpine's measured image is left to cleanup
-
-
-def test_kept_images_stay_but_superseded_cold_builds_go() -> None:
-    bench = FakeWorkbench()
-    _measure_in_turn(bench, ["slim", "alpine"], repeat=2, keep_images=True)
-    # Only the first of each variant's two cold builds is discarded.
-    assert len(bench.discarded) == 2
-    assert all(
-        image.endswith("-1") or image.rsplit("-", 1)[1].isdigit() for image in bench.discarded
-    )

@@ -1,0 +1,70 @@
+"""A run's layer analyses, after all its timed work: each image's `docker save` is staged
+by the engine while the one before is read, and spent images are deleted meanwhile.
+
+Why after, not between a variant's builds: Engine 20.10 writes a whole `docker save` to a
+temporary directory before it sends the first byte. That staging is most of an analysis
+and keeps about one core busy inside the engine while our process waits; reading the
+stream and gzipping new layers then keeps our cores busy while the engine waits. One image
+at a time leaves half the machine idle; all of them in a row can overlap the staging of
+one image with the reading of the one before. Deleting images (mostly the disk's work)
+overlaps both. Measured on the lab's five variants (2 cores, base layers' compressed sizes
+known): 34.0 s one image after another, 27.5 s overlapped. Nothing here runs while a
+timed build does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+
+from bench import phases
+from bench.errors import BenchError
+from bench.models import ImageAnalysis
+from bench.runner import PendingAnalysis, Progress, Workbench
+
+
+def analyse_pending(
+    bench: Workbench,
+    pending: Sequence[PendingAnalysis],
+    *,
+    compressed: bool,
+    keep_images: bool,
+    on_analysis: Callable[[PendingAnalysis, ImageAnalysis | None], None],
+    on_crash: Callable[[PendingAnalysis, Exception], None],
+    progress: Progress,
+    clock: phases.PhaseClock,
+) -> None:
+    """Analyse every pending image in order; `on_analysis` gets each result as it comes,
+    `on_crash` an unexpected error of one analysis (the others go on).
+
+    Deleted meanwhile, in one background thread (the engine would race itself deleting
+    two images that share untagged parents, and leave those parents behind): without
+    `keep_images`, every image of the run that no analysis needs, then each analysed image
+    once read; with it, only the superseded cold builds.
+    """
+    needed = {item.image_id for item in pending}
+    if keep_images:
+        spent = [image for item in pending for image in item.superseded if image not in needed]
+    else:
+        spent = [image for image in bench.built_images() if image not in needed]
+    with ThreadPoolExecutor(1, "discard") as discarder:
+        deletions: list[Future[None]] = [discarder.submit(bench.discard, spent)] if spent else []
+        for index, item in enumerate(pending):
+            following = pending[index + 1].image_id if index + 1 < len(pending) else None
+            progress.note(f"{item.variant}: reading the image's layers")
+            try:
+                with clock.phase(phases.ANALYSIS):
+                    analysis = bench.analyse_image(
+                        item.image_id, item.base, compressed=compressed, next_image=following
+                    )
+            except BenchError:
+                raise  # the engine went away, or similar: the run stops
+            except Exception as error:  # a bug of ours: that variant's row says so
+                on_crash(item, error)
+            else:
+                on_analysis(item, analysis)
+            if not keep_images:
+                deletions.append(discarder.submit(bench.discard, [item.image_id]))
+        with clock.phase(phases.CLEANUP):
+            for deletion in deletions:
+                deletion.result()  # an engine that went away raises here

@@ -277,7 +277,14 @@ def run(request: RunRequest, progress: Progress) -> tuple[RunResult, Path, int]:
                 current.clear()
             save()
             bench.close()
-            _cleanup(engine, run_id, request.keep_images, scratch_dirs, cache_before)
+            _cleanup(
+                engine,
+                run_id,
+                request.keep_images,
+                scratch_dirs,
+                cache_before,
+                unlabelled=bench.unlabelled_images(),
+            )
         raise BenchError(f"interrupted; results so far are in {path}", code) from None
     except BenchError:
         with _signals_ignored():
@@ -289,13 +296,21 @@ def run(request: RunRequest, progress: Progress) -> tuple[RunResult, Path, int]:
                 scratch_dirs,
                 cache_before,
                 engine_may_be_gone=True,
+                unlabelled=bench.unlabelled_images(),
             )
         raise
     with _signals_ignored():
         save(complete=True)  # kept even if cleanup then fails
         bench.close()
         with clock.phase(phases.CLEANUP):
-            _cleanup(engine, run_id, request.keep_images, scratch_dirs, cache_before)
+            _cleanup(
+                engine,
+                run_id,
+                request.keep_images,
+                scratch_dirs,
+                cache_before,
+                unlabelled=bench.unlabelled_images(),
+            )
         result = save(complete=True)  # the finish time and phases now include cleanup
     engine.close()
     exit_code = 0 if all(v.status == "ok" for v in result.variants) else 1
@@ -320,8 +335,13 @@ def _cleanup(
     scratch_dirs: list[Path],
     cache_before: set[str] | None,
     engine_may_be_gone: bool = False,
+    unlabelled: list[str] | None = None,
 ) -> None:
-    """Remove this run's containers, images and scratch copies; nothing else."""
+    """Remove this run's containers, images and scratch copies; nothing else.
+
+    `unlabelled` are images of this run's builds that carry no label (earlier stages of a
+    multi-stage build, a failed build's last step): known from the build output.
+    """
     from bench.context import remove_scratch
 
     for scratch in list(scratch_dirs):
@@ -331,7 +351,7 @@ def _cleanup(
         for container_id in engine.containers_with_label(selector):
             engine.remove_container(container_id)
         if not keep_images:
-            for image_id in engine.images_with_label(selector):
+            for image_id in [*engine.images_with_label(selector), *(unlabelled or [])]:
                 engine.remove_image(image_id)
         if cache_before is not None:
             engine.prune_build_cache(engine.build_cache_ids() - cache_before)

@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from bench.models import BuildStep
 
 _STEP = re.compile(r"^Step (\d+)/(\d+) : (.*)$")
+_COMMITTED = re.compile(r"^---> ([0-9a-f]{12,64})$")
 # The classic builder colours a RUN step's stderr with ANSI escapes.
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 _LOG_TAIL_LINES = 30
@@ -18,7 +19,13 @@ class StepTracker:
     """Feed it stream events with the time they arrived; it knows each step's duration.
 
     A step starts when its `Step N/M :` line arrives and ends when the next one does (or the
-    build ends). The classic builder prints ` ---> Using cache` for a cache hit.
+    build ends). The classic builder prints ` ---> Using cache` for a cache hit, and
+    ` ---> ID` for the image a step ends with.
+
+    `stage_images` are the images that ended the earlier stages of a multi-stage build, when
+    this build committed them (the step ran, no cache hit). Nothing reaches them: not the
+    tag, not the labels (given to the final image only), not a child (the final stage only
+    copies files out of them), so deleting the final image leaves them behind.
     """
 
     def __init__(self, started_at: float) -> None:
@@ -29,6 +36,9 @@ class StepTracker:
         self._current_cached = False
         self._seen_from = False
         self.image_id: str | None = None
+        self.stage_images: list[str] = []
+        # The image the last step ended with, if this build committed it.
+        self.last_committed: str | None = None
         self.error: str | None = None
         self._tail: deque[str] = deque(maxlen=_LOG_TAIL_LINES)
 
@@ -63,11 +73,16 @@ class StepTracker:
             keyword = instruction.split(None, 1)[0].upper() if instruction else ""
             if keyword == "FROM":
                 self._seen_from = True
+                if self.last_committed is not None:
+                    self.stage_images.append(self.last_committed)
+                self.last_committed = None
             # FROM (base present) and the ARGs before the first FROM do no work and have no
             # cache entry: counting them as re-run would make every no-op look like a rebuild.
             self._current_cached = keyword == "FROM" or (keyword == "ARG" and not self._seen_from)
         elif line.strip() == "---> Using cache":
             self._current_cached = True
+        elif committed := _COMMITTED.match(line.strip()):
+            self.last_committed = None if self._current_cached else committed.group(1)
 
     def _close(self, now: float) -> None:
         if self._current is None:

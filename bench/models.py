@@ -42,6 +42,9 @@ class BuildOutcome:
     image_id: str | None = None
     error: str | None = None
     log_tail: tuple[str, ...] = ()
+    # Images the build committed that neither its tag nor its labels reach (the classic
+    # builder's earlier stages, and where a failed build stopped): the run's to delete.
+    unreachable_images: tuple[str, ...] = ()
 
     @property
     def rerun_steps(self) -> tuple[BuildStep, ...]:

@@ -63,6 +63,7 @@ class DockerWorkbench:
         self._scrub = Scrubber(build_args)
         self._smoke_spec = smoke_spec or SmokeSpec()
         self._built: list[str] = []
+        self._unlabelled: list[str] = []
         self._size_cache = size_cache
         self._saves = _StagedSaves(engine)
 
@@ -103,9 +104,19 @@ class DockerWorkbench:
             network_mode=self._network_mode,
             on_step=scrubbed_step,
         )
+        # Ours by the build's own output, though they carry no label of ours.
+        for image_id in outcome.unreachable_images:
+            if image_id not in self._unlabelled:
+                self._unlabelled.append(image_id)
+                self._built.append(image_id)
         if outcome.ok and outcome.image_id and outcome.image_id not in self._built:
             self._built.append(outcome.image_id)
         return self._scrub.outcome(outcome)
+
+    def unlabelled_images(self) -> list[str]:
+        """Images this run's builds committed that carry no label (earlier stages, failed
+        builds' last steps) and are not deleted yet: a label sweep does not find them."""
+        return list(self._unlabelled)
 
     def built_images(self) -> list[str]:
         return list(self._built)
@@ -155,10 +166,13 @@ class DockerWorkbench:
     def discard(self, image_ids: Sequence[str]) -> None:
         """Remove images this run built and no longer needs; anything else is left."""
         for image_id in image_ids:
-            if self._engine.image_labels(image_id).get(labels.RUN_ID) == self._run_id:
+            ours = image_id in self._unlabelled
+            if ours or self._engine.image_labels(image_id).get(labels.RUN_ID) == self._run_id:
                 self._engine.remove_image(image_id)
             if image_id in self._built:
                 self._built.remove(image_id)
+            if ours:
+                self._unlabelled.remove(image_id)
 
     def smoke(self, reference: str) -> SmokeResult:
         result = smoke_test(

@@ -34,6 +34,19 @@ COPY . .
 RUN pip install --no-cache-dir -r requirements.txt
 CMD ["python3", "main.py"]
 """
+STAGED = """FROM python:3.11-slim AS deps
+ARG PIP_INDEX_URL
+ARG PIP_FIND_LINKS
+ARG PIP_NO_INDEX
+COPY requirements.txt ./
+RUN pip install --no-cache-dir --target /deps -r requirements.txt
+FROM python:3.11-slim
+ENV PYTHONPATH=/deps
+COPY --from=deps /deps /deps
+WORKDIR /app
+COPY main.py ./
+CMD ["python3", "main.py"]
+"""
 MANIFEST = """schema = 1
 [[variant]]
 name = "ordered"
@@ -51,6 +64,14 @@ description = "code before dependencies"
 edit_file = "main.py"
 size_budget = "400 MB"
 deps_rerun_on_edit = true
+
+[[variant]]
+name = "staged"
+dockerfile = "staged.Dockerfile"
+context = "app"
+description = "dependencies installed in an earlier stage"
+edit_file = "main.py"
+size_budget = "400 MB"
 """
 
 
@@ -70,6 +91,7 @@ def tiny(tmp_path: Path) -> Path:
     (tmp_path / "app" / "notes" / "big.txt").write_text("x" * 100_000)
     (tmp_path / "ordered.Dockerfile").write_text(ORDERED)
     (tmp_path / "naive.Dockerfile").write_text(NAIVE)
+    (tmp_path / "staged.Dockerfile").write_text(STAGED)
     (tmp_path / "variants.toml").write_text(MANIFEST)
     return tmp_path
 
@@ -80,8 +102,13 @@ def _digest(root: Path) -> str:
     ).hexdigest()
 
 
+def _all_image_ids(engine: Engine) -> set[str]:
+    return set(engine._api.images(all=True, quiet=True))
+
+
 def test_edit_reruns_dependencies_only_in_the_naive_variant(engine: Engine, tiny: Path) -> None:
     before = _digest(tiny / "app")
+    images_before = _all_image_ids(engine)
     loaded = manifest.load(tiny / "variants.toml")
     request = benchmark.RunRequest(
         manifest=loaded,
@@ -94,7 +121,7 @@ def test_edit_reruns_dependencies_only_in_the_naive_variant(engine: Engine, tiny
     assert exit_code == 0, [(v.name, v.reason) for v in result.variants]
     assert storage.load(path) == result and result.complete
     by_name = {v.name: v for v in result.variants}
-    for name, expect_pip in (("ordered", False), ("naive", True)):
+    for name, expect_pip in (("ordered", False), ("naive", True), ("staged", False)):
         edits = [s for s in by_name[name].samples if s.scenario == "edit"]
         assert len(edits) == 2
         for sample in edits:
@@ -114,3 +141,6 @@ def test_edit_reruns_dependencies_only_in_the_naive_variant(engine: Engine, tiny
     # The user's files are byte-identical; nothing of the run is left in the engine.
     assert _digest(tiny / "app") == before
     assert engine.images_with_label(f"{labels.RUN_ID}={result.run_id}") == []
+    # Not even the earlier stage's images, which carry no label of the run's, nor the
+    # intermediate images of any build.
+    assert _all_image_ids(engine) <= images_before

@@ -76,3 +76,41 @@ def test_multistage_steps_are_all_recorded() -> None:
     steps = tracker.finish(4.0)
     assert [s.index for s in steps] == [1, 2, 3, 4]
     assert steps[2].instruction == "FROM python:3.11-slim"
+
+
+MULTISTAGE: list[dict[str, object]] = [
+    {"stream": "Step 1/9 : ARG PYTHON_VERSION=3.11\n"},
+    {"stream": "Step 2/9 : FROM python:${PYTHON_VERSION} AS builder\n ---> 64910a71c882\n"},
+    {"stream": "Step 3/9 : COPY requirements.txt ./\n ---> Using cache\n ---> 1a2b3c4d5e6f\n"},
+    {"stream": "Step 4/9 : RUN pip wheel -r requirements.txt\n ---> Running in 9f8e7d6c5b4a\n"},
+    {"stream": "Removing intermediate container 9f8e7d6c5b4a\n ---> 77aa88bb99cc\n"},
+    {"stream": "Step 5/9 : FROM python:3.11-slim AS tools\n ---> b7a9fe862471\n"},
+    {"stream": "Step 6/9 : ENV A=1\n ---> Using cache\n ---> 2b2b2b2b2b2b\n"},
+    {"stream": "Step 7/9 : FROM python:3.11-slim\n ---> b7a9fe862471\n"},
+    {"stream": "Step 8/9 : COPY --from=builder /wheels /wheels\n ---> 3c3c3c3c3c3c\n"},
+    {"stream": 'Step 9/9 : CMD ["python3"]\n ---> Running in 0a0b0c0d0e0f\n'},
+    {"stream": " ---> deadbeef0000\n"},
+    {"aux": {"ID": "sha256:deadbeef0000"}},
+    {"stream": "Successfully built deadbeef0000\n"},
+]
+
+
+def test_earlier_stages_this_build_committed_are_known() -> None:
+    tracker = _run(MULTISTAGE)
+    tracker.finish(20.0)
+    # builder ran its last step: ours, and nothing reaches it once the final image goes.
+    # tools ended on a cache hit: an image from before, perhaps the user's, never ours.
+    assert tracker.stage_images == ["77aa88bb99cc"]
+    assert tracker.last_committed == "deadbeef0000"  # the final image: its tag reaches it
+
+
+def test_a_failed_build_leaves_its_last_committed_step() -> None:
+    tracker = _run(
+        [
+            *MULTISTAGE[:5],
+            {"stream": "Step 5/9 : RUN false\n ---> Running in 5e5e5e5e5e5e\n"},
+            {"error": "The command '/bin/sh -c false' returned a non-zero code: 1"},
+        ]
+    )
+    tracker.finish(20.0)
+    assert tracker.stage_images == [] and tracker.last_committed == "77aa88bb99cc"

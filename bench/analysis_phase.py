@@ -14,6 +14,7 @@ timed build does.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 
@@ -47,11 +48,20 @@ def analyse_pending(
         spent = [image for item in pending for image in item.superseded if image not in needed]
     else:
         spent = [image for image in bench.built_images() if image not in needed]
+    deleting_seconds = 0.0
+
+    def delete(images: list[str]) -> None:
+        nonlocal deleting_seconds
+        started = time.perf_counter()
+        bench.discard(images)
+        deleting_seconds += time.perf_counter() - started
+
     with ThreadPoolExecutor(1, "discard") as discarder:
-        deletions: list[Future[None]] = [discarder.submit(bench.discard, spent)] if spent else []
+        deletions: list[Future[None]] = [discarder.submit(delete, spent)] if spent else []
         for index, item in enumerate(pending):
             following = pending[index + 1].image_id if index + 1 < len(pending) else None
             progress.note(f"{item.variant}: reading the image's layers")
+            started = time.perf_counter()
             try:
                 with clock.phase(phases.ANALYSIS):
                     analysis = bench.analyse_image(
@@ -63,8 +73,11 @@ def analyse_pending(
                 on_crash(item, error)
             else:
                 on_analysis(item, analysis)
+            progress.note(f"{item.variant}: layers read in {time.perf_counter() - started:.1f} s")
             if not keep_images:
-                deletions.append(discarder.submit(bench.discard, [item.image_id]))
+                deletions.append(discarder.submit(delete, [item.image_id]))
         with clock.phase(phases.CLEANUP):
             for deletion in deletions:
                 deletion.result()  # an engine that went away raises here
+    if deletions:
+        progress.note(f"spent images deleted meanwhile: {deleting_seconds:.1f} s of engine time")

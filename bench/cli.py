@@ -215,6 +215,12 @@ def _parser() -> argparse.ArgumentParser:
         help="variant whose image our layer analysis and dive both read (full; '' skips)",
     )
     perf.add_argument(
+        "--layers-repeat",
+        type=_positive,
+        default=9,
+        help="samples of each layer-analysis contender (9): the engine's export is noisy",
+    )
+    perf.add_argument(
         "--overhead-run-args",
         default="",
         metavar="ARGS",

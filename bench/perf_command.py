@@ -78,7 +78,7 @@ def run(args: argparse.Namespace) -> int:
                 prefix="context-",
             )
         if layers_variant is not None:
-            layers = _compare_layers(builders, layers_variant, run_id, args.repeat, progress)
+            layers = _compare_layers(builders, layers_variant, run_id, args.layers_repeat, progress)
     finally:
         for image in engine.images_with_label(f"{RUN_ID}={run_id}"):
             engine.remove_image(image)

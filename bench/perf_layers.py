@@ -99,6 +99,13 @@ def _ours(engine: Engine, image: str, base: str | None) -> tuple[float, ImageAna
     return time.perf_counter() - started, analysis
 
 
+def _save_only(engine: Engine, image: str) -> float:
+    started = time.perf_counter()
+    for _chunk in engine.save(image):
+        pass
+    return time.perf_counter() - started
+
+
 def _command(image: str, base: str | None, docker_host: str) -> float:
     argv = [sys.executable, "-m", "bench", "layers", image, "--json"]
     argv += ["--base", base] if base else []
@@ -151,6 +158,8 @@ class LayersComparison:
     through_engine: Pair  # each reads `docker save` from the engine
     on_archive: Pair  # each reads the same saved archive: the tools' own work
     command_seconds: tuple[float, ...]  # ours as `python -m bench layers` (start-up included)
+    # The engine's `docker save` read to the end and dropped: what both tools wait for.
+    save_seconds: tuple[float, ...]
     efficiency_percent: float
     dive_efficiency_percent: float
     wasted_bytes: int
@@ -174,10 +183,10 @@ def compare(
     if engine.diff_ids(image) is None:
         raise BenchError(f"no image {image} on the engine")
     docker_host = engine.docker_host or "unix:///var/run/docker.sock"
-    samples: dict[str, list[float]] = {"ours": [], "command": [], "dive": []}
+    samples: dict[str, list[float]] = {"ours": [], "command": [], "dive": [], "save": []}
     analysis: ImageAnalysis | None = None
     dive: DiveNumbers | None = None
-    contenders = ["ours", "command", "dive"]
+    contenders = ["ours", "command", "dive", "save"]
     for index in range(repeat):
         # Each takes each place in turn: the machine drifts, and the first save after an
         # idle spell may not cost what the next one does.
@@ -187,12 +196,14 @@ def compare(
                 seconds, analysis = _ours(engine, image, base)
             elif who == "command":
                 seconds = _command(image, base, docker_host)
+            elif who == "save":
+                seconds = _save_only(engine, image)
             else:
                 seconds, dive = run_dive(image, docker_host)
             samples[who].append(seconds)
         progress(
             f"layers {index + 1}/{repeat}: ours {samples['ours'][-1]:.2f} s, "
-            f"dive {samples['dive'][-1]:.2f} s"
+            f"dive {samples['dive'][-1]:.2f} s, the save alone {samples['save'][-1]:.2f} s"
         )
     assert analysis is not None and dive is not None
     progress("layers: saving the image once for the archive comparison")
@@ -206,6 +217,7 @@ def compare(
             "layers-archive", tuple(archive["ours (archive)"]), tuple(archive["dive (archive)"])
         ),
         command_seconds=tuple(samples["command"]),
+        save_seconds=tuple(samples["save"]),
         efficiency_percent=analysis.efficiency * 100,
         dive_efficiency_percent=dive.efficiency_percent,
         wasted_bytes=analysis.wasted_bytes,
@@ -223,6 +235,7 @@ def run(engine: Engine, image: str, base: str | None, repeat: int) -> int:
         "ours (in process)": result.through_engine.ours_seconds,
         "ours (command)": result.command_seconds,
         "dive": result.through_engine.theirs_seconds,
+        "the save alone": result.save_seconds,
         "ours (archive)": result.on_archive.ours_seconds,
         "dive (archive)": result.on_archive.theirs_seconds,
     }

@@ -101,13 +101,21 @@ def _layers_section(layers: LayersComparison) -> list[str]:
         _row(layers.on_archive, "on the saved archive"),
         "",
         f"Ours as a command (`python -m bench layers IMAGE --json`, interpreter start-up "
-        f"included): {_seconds(layers.command_seconds)}.",
+        f"included): {_seconds(layers.command_seconds)}. The engine's `docker save` alone, "
+        f"read to the end with no analysis: {_seconds(layers.save_seconds)}; on top of it, "
+        f"ours took {_median_excess(layers.through_engine.ours_seconds, layers.save_seconds)} "
+        f"and dive {_median_excess(layers.through_engine.theirs_seconds, layers.save_seconds)} "
+        "(differences of medians).",
         "",
         f"Numbers: efficiency ours {layers.efficiency_percent:.4f} %, dive "
         f"{layers.dive_efficiency_percent:.4f} %; wasted bytes ours {layers.wasted_bytes:,}, "
         f"dive {layers.dive_wasted_bytes:,} ({same}).",
         "",
     ]
+
+
+def _median_excess(seconds: tuple[float, ...], floor: tuple[float, ...]) -> str:
+    return f"{statistics.median(seconds) - statistics.median(floor):+.2f} s"
 
 
 def _overhead_section(overhead: Overhead) -> list[str]:

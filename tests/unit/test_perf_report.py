@@ -59,6 +59,7 @@ def _layers(ours: tuple[float, ...], dive: tuple[float, ...]) -> LayersCompariso
         through_engine=Pair("layers", ours, dive),
         on_archive=Pair("layers-archive", (0.54, 0.55, 0.54), (1.17, 1.18, 1.17)),
         command_seconds=(7.9, 8.1, 8.0),
+        save_seconds=(6.9, 7.0, 7.2),
         efficiency_percent=99.80341,
         dive_efficiency_percent=99.8034,
         wasted_bytes=3_608_830,

@@ -17,10 +17,11 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import replace
 
 from bench import phases
 from bench.errors import BenchError
-from bench.models import ImageAnalysis
+from bench.models import ImageAnalysis, VariantResult
 from bench.runner import PendingAnalysis, Progress, Workbench
 
 
@@ -81,3 +82,18 @@ def analyse_pending(
                 deletion.result()  # an engine that went away raises here
     if deletions:
         progress.note(f"spent images deleted meanwhile: {deleting_seconds:.1f} s of engine time")
+
+
+def with_analysis(
+    variant: VariantResult, analysis: ImageAnalysis | None, *, keep_tables: bool
+) -> VariantResult:
+    """The variant's row with its image's compressed size and (with `keep_tables`, when the
+    run asked for the analysis and not only the size) the layer tables."""
+    if variant.image is None:
+        return variant
+    image = replace(
+        variant.image,
+        compressed_bytes=analysis.compressed_bytes if analysis else None,
+        analysis=analysis if keep_tables else None,
+    )
+    return replace(variant, image=image)

@@ -20,7 +20,7 @@ from pathlib import Path
 from types import FrameType
 
 from bench import labels, phases, storage
-from bench.analysis_phase import analyse_pending
+from bench.analysis_phase import analyse_pending, with_analysis
 from bench.buildkit import BuildKitBuilder
 from bench.engine import Engine
 from bench.errors import EXIT_SIGINT, EXIT_SIGTERM, BenchError
@@ -207,21 +207,26 @@ def run(request: RunRequest, progress: Progress) -> tuple[RunResult, Path, int]:
 
     def analysed(item: PendingAnalysis, analysis: ImageAnalysis | None) -> None:
         index = next(i for i, v in enumerate(finished) if v.name == item.variant)
-        image = finished[index].image
-        if image is not None:
-            image = replace(
-                image,
-                compressed_bytes=analysis.compressed_bytes if analysis else None,
-                analysis=analysis if options.analyse else None,
-            )
-            finished[index] = replace(finished[index], image=image)
-            save()
+        finished[index] = with_analysis(finished[index], analysis, keep_tables=options.analyse)
+        save()
 
     def analysis_crashed(item: PendingAnalysis, error: Exception) -> None:
         index = next(i for i, v in enumerate(finished) if v.name == item.variant)
         reason = f"layer analysis: {internal_error(error)}"
         finished[index] = replace(finished[index], status="failed", reason=reason)
         save()
+
+    def clean_up(engine_may_be_gone: bool = False) -> None:
+        bench.close()
+        _cleanup(
+            engine,
+            run_id,
+            request.keep_images,
+            scratch_dirs,
+            cache_before,
+            engine_may_be_gone=engine_may_be_gone,
+            unlabelled=bench.unlabelled_images(),
+        )
 
     clock.add(phases.SETUP, time.perf_counter() - setup_started)
     save()
@@ -276,41 +281,16 @@ def run(request: RunRequest, progress: Progress) -> tuple[RunResult, Path, int]:
                 finished.append(replace(current[0], status="failed", reason="interrupted"))
                 current.clear()
             save()
-            bench.close()
-            _cleanup(
-                engine,
-                run_id,
-                request.keep_images,
-                scratch_dirs,
-                cache_before,
-                unlabelled=bench.unlabelled_images(),
-            )
+            clean_up()
         raise BenchError(f"interrupted; results so far are in {path}", code) from None
     except BenchError:
         with _signals_ignored():
-            bench.close()
-            _cleanup(
-                engine,
-                run_id,
-                request.keep_images,
-                scratch_dirs,
-                cache_before,
-                engine_may_be_gone=True,
-                unlabelled=bench.unlabelled_images(),
-            )
+            clean_up(engine_may_be_gone=True)
         raise
     with _signals_ignored():
         save(complete=True)  # kept even if cleanup then fails
-        bench.close()
         with clock.phase(phases.CLEANUP):
-            _cleanup(
-                engine,
-                run_id,
-                request.keep_images,
-                scratch_dirs,
-                cache_before,
-                unlabelled=bench.unlabelled_images(),
-            )
+            clean_up()
         result = save(complete=True)  # the finish time and phases now include cleanup
     engine.close()
     exit_code = 0 if all(v.status == "ok" for v in result.variants) else 1

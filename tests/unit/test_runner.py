@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from bench import manifest
-from bench.analysis_phase import analyse_pending
+from bench.analysis_phase import analyse_pending, with_analysis
 from bench.models import ImageAnalysis, Sample, VariantResult
 from bench.phases import PhaseClock
 from bench.progress import SilentProgress
@@ -45,12 +44,7 @@ def _measure(
     def analysed(item: PendingAnalysis, analysis: ImageAnalysis | None) -> None:
         nonlocal result
         assert result.image is not None
-        image = replace(
-            result.image,
-            compressed_bytes=analysis.compressed_bytes if analysis else None,
-            analysis=analysis if run_options.analyse else None,
-        )
-        result = replace(result, image=image)
+        result = with_analysis(result, analysis, keep_tables=run_options.analyse)
 
     def crashed(item: PendingAnalysis, error: Exception) -> None:
         raise error

@@ -12,7 +12,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -205,16 +205,17 @@ def run(request: RunRequest, progress: Progress) -> tuple[RunResult, Path, int]:
         current[:] = [partial]
         save()
 
-    def analysed(item: PendingAnalysis, analysis: ImageAnalysis | None) -> None:
-        index = next(i for i, v in enumerate(finished) if v.name == item.variant)
-        finished[index] = with_analysis(finished[index], analysis, keep_tables=options.analyse)
+    def update(variant: str, change: Callable[[VariantResult], VariantResult]) -> None:
+        index = next(i for i, v in enumerate(finished) if v.name == variant)
+        finished[index] = change(finished[index])
         save()
 
+    def analysed(item: PendingAnalysis, analysis: ImageAnalysis | None) -> None:
+        update(item.variant, lambda row: with_analysis(row, analysis, keep_tables=options.analyse))
+
     def analysis_crashed(item: PendingAnalysis, error: Exception) -> None:
-        index = next(i for i, v in enumerate(finished) if v.name == item.variant)
         reason = f"layer analysis: {internal_error(error)}"
-        finished[index] = replace(finished[index], status="failed", reason=reason)
-        save()
+        update(item.variant, lambda row: replace(row, status="failed", reason=reason))
 
     def clean_up(engine_may_be_gone: bool = False) -> None:
         bench.close()

@@ -105,6 +105,12 @@ class StepTracker:
         self._close(now)
         return tuple(self._steps)
 
+    def unreachable_images(self, ok: bool) -> tuple[str, ...]:
+        """Images this build committed that neither its tag nor its labels reach: the ends
+        of earlier stages and, when the build failed, where it stopped."""
+        stopped = [self.last_committed] if not ok and self.last_committed is not None else []
+        return (*self.stage_images, *stopped)
+
     @property
     def log_tail(self) -> tuple[str, ...]:
         return tuple(self._tail)

@@ -290,9 +290,6 @@ class Engine:
         finished = time.perf_counter()
         steps = tracker.finish(finished)
         ok = tracker.error is None and tracker.image_id is not None
-        unreachable = list(tracker.stage_images)
-        if not ok and tracker.last_committed is not None:
-            unreachable.append(tracker.last_committed)  # the chain a failed build left
         return BuildOutcome(
             ok=ok,
             duration_seconds=finished - started,
@@ -300,7 +297,7 @@ class Engine:
             image_id=tracker.image_id if ok else None,
             error=None if ok else (tracker.error or "the build produced no image"),
             log_tail=tracker.log_tail,
-            unreachable_images=tuple(unreachable),
+            unreachable_images=tracker.unreachable_images(ok),
         )
 
     # Containers -------------------------------------------------------------------------

@@ -166,10 +166,17 @@ class LayersComparison:
     dive_wasted_bytes: int
 
     @property
-    def same_numbers(self) -> bool:
+    def same_efficiency(self) -> bool:
         # dive prints four decimals: equal means equal as dive prints it.
-        same_efficiency = f"{self.efficiency_percent:.4f}" == f"{self.dive_efficiency_percent:.4f}"
-        return same_efficiency and self.wasted_bytes == self.dive_wasted_bytes
+        return f"{self.efficiency_percent:.4f}" == f"{self.dive_efficiency_percent:.4f}"
+
+    @property
+    def same_wasted(self) -> bool:
+        return self.wasted_bytes == self.dive_wasted_bytes
+
+    @property
+    def same_numbers(self) -> bool:
+        return self.same_efficiency and self.same_wasted
 
 
 def compare(
@@ -248,17 +255,13 @@ def run(engine: Engine, image: str, base: str | None, repeat: int) -> int:
     ):
         low, high = pair.ratio_interval()
         print(f"  ours / dive = {pair.ratio:.3f} [95 % CI {low:.3f}, {high:.3f}] ({label})")
-    same_efficiency = f"{result.efficiency_percent:.4f}" == (
-        f"{result.dive_efficiency_percent:.4f}"
-    )
     print(
         f"  efficiency: ours {result.efficiency_percent:.4f} %, "
         f"dive {result.dive_efficiency_percent:.4f} % "
-        f"({'equal' if same_efficiency else 'DIFFERENT'})"
+        f"({'equal' if result.same_efficiency else 'DIFFERENT'})"
     )
-    same_wasted = result.wasted_bytes == result.dive_wasted_bytes
     print(
         f"  wasted: ours {result.wasted_bytes:,} B, dive {result.dive_wasted_bytes:,} B"
-        f" ({'equal' if same_wasted else 'DIFFERENT'})"
+        f" ({'equal' if result.same_wasted else 'DIFFERENT'})"
     )
     return EXIT_OK if result.same_numbers else EXIT_FAILED

@@ -274,7 +274,7 @@ def read_save_stream(
 def _read_member(
     source: ForwardReader,
     member: tarfile.TarInfo,
-    deflater: Sizer | None,
+    sizer: Sizer | None,
     layers: dict[str, SavedLayer],
     links: dict[str, str],
     json_files: dict[str, bytes],
@@ -292,8 +292,8 @@ def _read_member(
     if name.endswith("/layer.tar") or (
         is_blob and member.size >= 1024 and _looks_like_tar(source.peek(512))
     ):
-        sink = deflater.feed if deflater is not None else None
-        layers[name] = _read_layer(name, _Window(source, member.size, sink), deflater)
+        sink = sizer.feed if sizer is not None else None
+        layers[name] = _read_layer(name, _Window(source, member.size, sink), sizer)
     elif member.size <= _MAX_JSON_BYTES and (
         (name.endswith(".json") and "/" not in name) or (is_blob and source.peek(1) in (b"{", b"["))
     ):
@@ -307,7 +307,7 @@ def _looks_like_tar(head: bytes) -> bool:
     )
 
 
-def _read_layer(name: str, window: _Window, deflater: Sizer | None) -> SavedLayer:
+def _read_layer(name: str, window: _Window, sizer: Sizer | None) -> SavedLayer:
     layer = SavedLayer(name)
     entries = layer.entries
     for member in _members(window):
@@ -324,11 +324,11 @@ def _read_layer(name: str, window: _Window, deflater: Sizer | None) -> SavedLaye
             and _RECORD.search(path)
         ):
             layer.records[path] = window.read(member.size).decode("utf-8", "replace")
-    if deflater is not None:
+    if sizer is not None:
         # The tar ends with its end-of-archive marker; a push compresses the padding
         # after it as well.
         window.drain()
-        layer.compressed_bytes = deflater.finish()
+        layer.compressed_bytes = sizer.finish()
     return layer
 
 

@@ -24,7 +24,7 @@ is written from that reading; no dive code is copied.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from bench.savestream import Entry
@@ -124,23 +124,27 @@ class Efficiency:
     inefficient: tuple[PathRecord, ...]
 
 
-def efficiency(layers: Sequence[Sequence[Entry]]) -> Efficiency:
-    """dive's Efficiency over layers given bottom first, each as its tar's headers."""
+def efficiency(
+    layers: Sequence[Sequence[Entry]], leaves: Sequence[LayerLeaves | None] | None = None
+) -> Efficiency:
+    """dive's Efficiency over layers given bottom first, each as its tar's headers.
+
+    `leaves` may hold each layer's `layer_leaves`, worked out while the image streamed.
+    """
     records: dict[str, list[int]] = {}  # path -> [cumulative, minimum, count]
-    stacked: _Tree | None = None
-    for entries in layers:
-        tree = _Tree.of_layer(entries)
-        # dive stacks the layers below for a whiteout; for layer 0 that is layer 0 itself.
-        below = stacked if stacked is not None else tree
-        _count_leaves(tree, below, records)
-        if stacked is None:
-            stacked = _Tree.of_layer(entries)  # StackTreeRange starts from a copy of layer 0
-        stacked.stack(tree)
+    stacked = _Stacked(layers)
+    for index, entries in enumerate(layers):
+        known = leaves[index] if leaves is not None and index < len(leaves) else None
+        layer = known if known is not None else layer_leaves(entries)
+        if layer.has_whiteout:
+            _count_whiteout_layer(layer.leaves, stacked.below(index), records)
+        else:
+            _count(layer.leaves, records)
     minimum = sum(record[1] for record in records.values())
     discovered = sum(record[0] for record in records.values())
     inefficient = sorted(
         (
-            PathRecord(path, record[0], record[1], record[2])
+            PathRecord("/" + path, record[0], record[1], record[2])
             for path, record in records.items()
             if record[2] >= 2
         ),
@@ -153,8 +157,82 @@ def efficiency(layers: Sequence[Sequence[Entry]]) -> Efficiency:
     )
 
 
-def _count_leaves(tree: _Tree, below: _Tree, records: dict[str, list[int]]) -> None:
-    leaves = [(path, node) for path, node in tree.nodes.items() if path and not node.children]
+@dataclass(frozen=True)
+class LayerLeaves:
+    """The leaves of one layer's tree as dive builds it: (path, size of its last header).
+
+    A path is a leaf unless another path of the same layer lies under it: no tree is
+    needed to tell, only the set of every path's ancestors. Order-free, so it can be
+    worked out for each layer as it streams, in whatever order the layers come.
+    """
+
+    leaves: tuple[tuple[str, int], ...]
+    has_whiteout: bool
+
+
+def layer_leaves(entries: Sequence[Entry]) -> LayerLeaves:
+    sizes: dict[str, int] = {}
+    for path, size, _is_dir in entries:
+        if _OPAQUE_PREFIX in path:
+            parts = path.split("/")
+            cut = next((i for i, part in enumerate(parts) if part.startswith(_OPAQUE_PREFIX)), -1)
+            if cut >= 0:
+                # dive adds the parents on the way to the marker, never the marker.
+                for depth in range(1, cut + 1):
+                    sizes.setdefault("/".join(parts[:depth]), 0)
+                continue
+        sizes[path] = size
+    ancestors: set[str] = set()
+    for path in sizes:
+        parent = path.rpartition("/")[0]
+        # Once a parent is known, so are all of its own (they were added with it).
+        while parent and parent not in ancestors:
+            ancestors.add(parent)
+            parent = parent.rpartition("/")[0]
+    leaves = tuple((path, size) for path, size in sizes.items() if path not in ancestors)
+    has_whiteout = any(
+        _WHITEOUT in path and path.rpartition("/")[2].startswith(_WHITEOUT) for path, _ in leaves
+    )
+    return LayerLeaves(leaves, has_whiteout)
+
+
+class _Stacked:
+    """The layers below one, stacked as dive's StackTreeRange stacks them (a copy of layer
+    0, then layers 0 .. n-1 laid on it), built only when a whiteout needs them (most
+    images have none) and then extended layer by layer."""
+
+    def __init__(self, layers: Sequence[Sequence[Entry]]) -> None:
+        self._layers = layers
+        self._tree: _Tree | None = None
+        self._stacked = 0  # how many layers are laid on the copy of layer 0
+
+    def below(self, index: int) -> _Tree:
+        if index == 0:
+            # dive stacks the layers below for a whiteout; for layer 0 that is layer 0 itself.
+            return _Tree.of_layer(self._layers[0])
+        if self._tree is None:
+            self._tree = _Tree.of_layer(self._layers[0])
+        while self._stacked < index:
+            self._tree.stack(_Tree.of_layer(self._layers[self._stacked]))
+            self._stacked += 1
+        return self._tree
+
+
+def _count(sizes: Iterable[tuple[str, int]], records: dict[str, list[int]]) -> None:
+    for path, size in sizes:
+        record = records.get(path)
+        if record is None:
+            records[path] = [size, size, 1]
+            continue
+        record[0] += size
+        if record[1] < 0 or size < record[1]:
+            record[1] = size
+        record[2] += 1
+
+
+def _count_whiteout_layer(
+    leaves: Sequence[tuple[str, int]], below: _Tree, records: dict[str, list[int]]
+) -> None:
     sizes, missing = _leaf_sizes(leaves, below)
     if missing:
         # dive's visitor fails at a whiteout whose target the layers below lack, which
@@ -162,25 +240,23 @@ def _count_leaves(tree: _Tree, below: _Tree, records: dict[str, list[int]]) -> N
         # name, children before parents) counts. Rare, so sorted only then.
         sizes, _ = _leaf_sizes(sorted(leaves, key=lambda leaf: leaf[0].split("/")), below)
     for path, size in sizes:
-        record = records.setdefault("/" + path, [0, -1, 0])
         if size < 0:
-            continue  # the failed whiteout: its record exists, with nothing counted
-        record[0] += size
-        if record[1] < 0 or size < record[1]:
-            record[1] = size
-        record[2] += 1
+            # The failed whiteout: its record exists, with nothing counted.
+            records.setdefault(path, [0, -1, 0])
+            continue
+        _count(((path, size),), records)
 
 
 def _leaf_sizes(
-    leaves: list[tuple[str, _Node]], below: _Tree
+    leaves: Sequence[tuple[str, int]], below: _Tree
 ) -> tuple[list[tuple[str, int]], bool]:
     """(path, bytes) per leaf, a whiteout counted as what it hides; stops at a whiteout
     whose target is missing below (listed with -1), and says whether it did."""
     sizes: list[tuple[str, int]] = []
-    for path, node in leaves:
+    for path, size in leaves:
         parent, _, name = path.rpartition("/")
         if not name.startswith(_WHITEOUT):
-            sizes.append((path, node.size))
+            sizes.append((path, size))
             continue
         target = f"{parent}/{name[len(_WHITEOUT) :]}" if parent else name[len(_WHITEOUT) :]
         previous = below.get(target.split("/"))

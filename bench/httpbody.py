@@ -6,18 +6,50 @@ worth, ~200 KB, ahead) and every chunk costs a pass through http.client. Here a 
 sits in `recv(4 MiB, MSG_WAITALL)`, which needs Python's GIL only once per block, so the
 engine keeps sending while the parser works; the chunk framing is then taken apart with
 slices of those blocks, without copying the data.
+
+The reader thread needs the GIL once per block, and gets it only when the parser gives it
+up: after CPython's switch interval (5 ms) while the parser is busy. Meanwhile the socket
+buffer fills and the engine stops sending. So while a body is read, handoffs are forced
+every 0.5 ms: on the lab's 1 GB full variant, the stream took 0.12 s less with the parser
+at work (1.78 s from the first byte to the end of the analysis, against 1.90 s; 6 runs
+each, interleaved, medians).
 """
 
 from __future__ import annotations
 
 import queue
 import socket
+import sys
 import threading
 from collections.abc import Generator, Iterable, Iterator
+from contextlib import contextmanager
 
 BLOCK_BYTES = 4 << 20
 QUEUED_BLOCKS = 8  # at most 32 MiB read ahead
 _PUT_WAIT_SECONDS = 0.1
+READING_SWITCH_SECONDS = 0.0005
+
+_readers_lock = threading.Lock()
+_readers = 0
+_switch_before = sys.getswitchinterval()
+
+
+@contextmanager
+def _quick_handoffs() -> Iterator[None]:
+    """The GIL handed over every READING_SWITCH_SECONDS while any body is being read."""
+    global _readers, _switch_before
+    with _readers_lock:
+        if _readers == 0:
+            _switch_before = sys.getswitchinterval()
+            sys.setswitchinterval(min(_switch_before, READING_SWITCH_SECONDS))
+        _readers += 1
+    try:
+        yield
+    finally:
+        with _readers_lock:
+            _readers -= 1
+            if _readers == 0:
+                sys.setswitchinterval(_switch_before)
 
 
 def socket_blocks(sock: socket.socket, head: bytes) -> Generator[bytes, None, None]:
@@ -44,20 +76,21 @@ def socket_blocks(sock: socket.socket, head: bytes) -> Generator[bytes, None, No
             put(error)
 
     sock.settimeout(None)  # blocking, so MSG_WAITALL waits for whole blocks
-    threading.Thread(target=drain, name="http-body-reader", daemon=True).start()
-    try:
-        if head:
-            yield head
-        while True:
-            item = blocks.get()
-            if isinstance(item, BaseException):
-                raise item
-            if not item:
-                return
-            yield item
-    finally:
-        # The caller closes the connection next, which ends a recv in progress.
-        stop.set()
+    with _quick_handoffs():
+        threading.Thread(target=drain, name="http-body-reader", daemon=True).start()
+        try:
+            if head:
+                yield head
+            while True:
+                item = blocks.get()
+                if isinstance(item, BaseException):
+                    raise item
+                if not item:
+                    return
+                yield item
+        finally:
+            # The caller closes the connection next, which ends a recv in progress.
+            stop.set()
 
 
 def dechunked(blocks: Iterable[bytes]) -> Iterator[memoryview]:

@@ -9,17 +9,17 @@ findings (bench/findings.py). Nothing here talks to Docker: callers pass the str
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, NamedTuple
 
 from bench import findings as findings_module
-from bench.efficiency import efficiency
+from bench.efficiency import LayerLeaves, efficiency, layer_leaves
 from bench.history import instruction
 from bench.models import ImageAnalysis, LayerAnalysis, WastedPath
 from bench.overlay import Hidden, OverlayTree
-from bench.savestream import SavedImage, clean_path, read_save_stream
-from bench.size_groups import group_sizes
+from bench.savestream import SavedImage, SavedLayer, clean_path, read_save_stream
+from bench.size_groups import LayerFiles, group_sizes, layer_files
 from bench.sizecache import SizeCache
 
 TOP_WASTED = 10
@@ -35,15 +35,39 @@ def analyse_stream(
     min_finding_bytes: int = findings_module.MIN_BYTES,
     size_cache: SizeCache | None = None,
 ) -> ImageAnalysis:
-    """Analyse a `docker save` stream of one image; `compress` adds the gzip size per layer."""
+    """Analyse a `docker save` stream of one image; `compress` adds the gzip size per layer.
+
+    What each layer gives on its own is worked out as soon as it has streamed, while the
+    engine sends the next (the parser keeps up with the engine with time to spare); what
+    needs the layers in order (the overlay, dive's merge) is left for the end.
+    """
+    facts: dict[str, LayerFacts] = {}
+
+    def learn(layer: SavedLayer) -> None:
+        facts[layer.name] = layer_facts(layer)
+
     with _collector_paused():
-        saved = read_save_stream(chunks, compress=compress, workers=workers, size_cache=size_cache)
+        saved = read_save_stream(
+            chunks, compress=compress, workers=workers, size_cache=size_cache, on_layer=learn
+        )
         return analyse_saved(
             saved,
             base_layer_count=base_layer_count,
             app_dir=app_dir,
             min_finding_bytes=min_finding_bytes,
+            facts=facts,
         )
+
+
+class LayerFacts(NamedTuple):
+    """What one layer tells on its own, whatever its place in the image."""
+
+    leaves: LayerLeaves  # its leaves, for dive's efficiency
+    files: LayerFiles  # its files, sorted by what their paths tell, for the size groups
+
+
+def layer_facts(layer: SavedLayer) -> LayerFacts:
+    return LayerFacts(layer_leaves(layer.entries), layer_files(layer))
 
 
 @contextmanager
@@ -65,8 +89,11 @@ def analyse_saved(
     base_layer_count: int = 0,
     app_dir: str | None = None,
     min_finding_bytes: int = findings_module.MIN_BYTES,
+    facts: Mapping[str, LayerFacts] | None = None,
 ) -> ImageAnalysis:
-    """The analysis of an image already read; `app_dir` defaults to its WORKDIR."""
+    """The analysis of an image already read; `app_dir` defaults to its WORKDIR. `facts`
+    may hold what each layer (by name) told on its own, worked out while it streamed."""
+    known = [(facts or {}).get(layer.name) for layer in saved.layers]
     base_count = min(max(base_layer_count, 0), len(saved.layers))
     app = clean_path(app_dir) if app_dir is not None else working_dir(saved.config)
     instructions = layer_instructions(saved.config, len(saved.layers))
@@ -88,8 +115,13 @@ def analyse_saved(
                 in_base=index < base_count,
             )
         )
-    dive = efficiency([layer.entries for layer in saved.layers])
-    grouping = group_sizes(saved.layers, base_count, app)
+    dive = efficiency(
+        [layer.entries for layer in saved.layers],
+        [fact.leaves if fact is not None else None for fact in known],
+    )
+    grouping = group_sizes(
+        saved.layers, base_count, app, [fact.files if fact is not None else None for fact in known]
+    )
     found = findings_module.find(grouping.caches, hidden, base_count, min_finding_bytes)
     compressed = [layer.compressed_bytes for layer in _distinct(saved.layers)]
     return ImageAnalysis(

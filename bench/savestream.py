@@ -240,9 +240,11 @@ def read_save_stream(
     level: int = 6,
     workers: int = 2,
     size_cache: SizeCache | None = None,
+    on_layer: Callable[[SavedLayer], None] | None = None,
 ) -> SavedImage:
     """Read a `docker save` stream once; with `compress`, gzip each layer on `workers` threads
-    (a layer `size_cache` knows is hashed, not compressed)."""
+    (a layer `size_cache` knows is hashed, not compressed). `on_layer` sees each layer as
+    soon as it is read, in the stream's order (not the image's)."""
     layers: dict[str, SavedLayer] = {}
     links: dict[str, str] = {}
     json_files: dict[str, bytes] = {}
@@ -262,7 +264,9 @@ def read_save_stream(
                     sizer = Deflater(pool, level, 2 * workers)
                     if size_cache is not None:
                         sizer = CachedSizer(size_cache, member.size, sizer)
-                _read_member(source, member, sizer, layers, links, json_files)
+                layer = _read_member(source, member, sizer, layers, links, json_files)
+                if layer is not None and on_layer is not None:
+                    on_layer(layer)
             source.drain()  # the padding after the end marker: let the engine finish sending
         except (tarfile.TarError, EOFError) as error:
             raise UnreadableImage(f"cannot read the saved image: {error}") from error
@@ -278,26 +282,29 @@ def _read_member(
     layers: dict[str, SavedLayer],
     links: dict[str, str],
     json_files: dict[str, bytes],
-) -> None:
+) -> SavedLayer | None:
+    """Read one member of the save archive; a layer is returned as well as kept."""
     name = member.name
     is_blob = name.startswith("blobs/")
     if member.issym() and (name.endswith("/layer.tar") or is_blob):
         # A layer saved twice is a link to its first copy.
         links[name] = posixpath.normpath(posixpath.join(posixpath.dirname(name), member.linkname))
-        return
+        return None
     if not member.isfile():
-        return
+        return None
     # OCI layout: layers and JSON documents share blobs/; tell them apart by their bytes
     # (a tar, even an empty one, is at least two 512-byte blocks).
     if name.endswith("/layer.tar") or (
         is_blob and member.size >= 1024 and _looks_like_tar(source.peek(512))
     ):
         sink = sizer.feed if sizer is not None else None
-        layers[name] = _read_layer(name, _Window(source, member.size, sink), sizer)
-    elif member.size <= _MAX_JSON_BYTES and (
+        layer = layers[name] = _read_layer(name, _Window(source, member.size, sink), sizer)
+        return layer
+    if member.size <= _MAX_JSON_BYTES and (
         (name.endswith(".json") and "/" not in name) or (is_blob and source.peek(1) in (b"{", b"["))
     ):
         json_files[name] = source.read(member.size)
+    return None
 
 
 def _looks_like_tar(head: bytes) -> bool:

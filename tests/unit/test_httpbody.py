@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import socket
+import sys
 import threading
 import time
 
 import pytest
 
-from bench.httpbody import dechunked, limited, socket_blocks
+from bench.httpbody import READING_SWITCH_SECONDS, dechunked, limited, socket_blocks
 
 
 def _chunked(parts: list[bytes], extension: bytes = b"") -> bytes:
@@ -72,3 +73,21 @@ def test_socket_blocks_can_be_abandoned() -> None:
     else:
         pytest.fail("the reader thread did not stop")
     ours.close()
+
+
+def test_handoffs_are_quick_while_bodies_are_read_and_restored_after() -> None:
+    before = sys.getswitchinterval()
+    first_pair, second_pair = socket.socketpair(), socket.socketpair()
+    for _, theirs in (first_pair, second_pair):
+        theirs.sendall(b"x")
+        theirs.close()
+    first = socket_blocks(first_pair[0], b"a")
+    second = socket_blocks(second_pair[0], b"b")
+    assert next(first) == b"a" and next(second) == b"b"
+    assert sys.getswitchinterval() == pytest.approx(READING_SWITCH_SECONDS)
+    assert b"".join(first) == b"x"  # one body ends, the other is still being read
+    assert sys.getswitchinterval() == pytest.approx(READING_SWITCH_SECONDS)
+    assert b"".join(second) == b"x"
+    assert sys.getswitchinterval() == before
+    first_pair[0].close()
+    second_pair[0].close()

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import csv
+import posixpath
+
 import pytest
 
 from bench.models import SizeGroup
@@ -83,3 +86,29 @@ def test_shown_groups_collapse_the_smaller_packages_in_place() -> None:
         ("bytecode (.pyc)", 30, 1),
     ]
     assert len(shown_groups(groups, 10)) == len(groups)
+
+
+def test_record_rows_are_read_as_csv_and_normalised_paths() -> None:
+    rows = [
+        "pkg/__init__.py,sha256=a,1",
+        '"pkg/odd,name.py",sha256=b,2',
+        "../../../bin/tool,sha256=c,3",
+        "./pkg/here.py,,",
+        "/usr/share/pkg/absolute.txt,,",
+        "pkg//twice.py,,",
+        "pkg/.hidden,,",
+        "pkg/sub/../up.py,,",
+        "pkg/dir/,,",
+        "",
+        ",,",
+    ]
+    site = "usr/lib/python3/dist-packages"
+    owners = distribution_owners({f"{site}/Pkg_Name-1.0.dist-info/RECORD": "\n".join(rows)})
+    expected = {
+        posixpath.normpath(posixpath.join(site, row[0])).lstrip("/"): "pkg-name"
+        for row in csv.reader(rows)
+        if row and row[0]
+    }
+    assert owners == expected
+    assert owners[f"{site}/pkg/odd,name.py"] == "pkg-name"
+    assert "usr/bin/tool" in owners and "usr/share/pkg/absolute.txt" in owners

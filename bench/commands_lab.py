@@ -36,6 +36,8 @@ def _print_state(state: LabState) -> None:
     print(f"engine:      {state.docker_host}")
     print(f"registry:    {state.registry or '-'}")
     print(f"wheelhouse:  {state.wheelhouse_url or '-'}")
+    if state.storage:
+        print(f"storage:     {state.storage}")
     for reference, origin in state.bases:
         print(f"base:        {reference:22} {origin}")
     if state.mode == "lab":

@@ -16,7 +16,7 @@ from pathlib import Path
 from bench import labels
 from bench.engine import Engine
 from bench.errors import BenchError
-from bench.lab import config, processes, standins, wheelhouse
+from bench.lab import config, processes, standins, volume, wheelhouse
 from bench.lab.paths import REGISTRY_ADDRESS, LabPaths
 
 ONLINE_PROBE_IMAGE = "python:3.11-slim"
@@ -38,6 +38,7 @@ class LabState:
     registry: str | None
     wheelhouse_url: str | None
     bases: tuple[tuple[str, str], ...]  # (reference, where it came from)
+    storage: str = ""  # what the lab engine's data-root is (bench/lab/volume.py)
 
 
 def lab_docker_host(paths: LabPaths | None = None) -> str | None:
@@ -174,6 +175,7 @@ def _lab_up(
         directory.mkdir(parents=True, exist_ok=True)
     paths.daemon_config.write_text(config.render_daemon_config(paths))
     paths.registry_config.write_text(config.registry_config(paths))
+    storage = volume.prepare(paths)  # before dockerd starts on the data-root
 
     _ensure_service(
         paths,
@@ -205,7 +207,9 @@ def _lab_up(
         bases = _bases(engine)
     finally:
         engine.close()
-    state = LabState("lab", paths.docker_host, REGISTRY_ADDRESS, paths.wheelhouse_url, bases)
+    state = LabState(
+        "lab", paths.docker_host, REGISTRY_ADDRESS, paths.wheelhouse_url, bases, storage
+    )
     (paths.lab_dir / "state.json").write_text(json.dumps(asdict(state), indent=2) + "\n")
     return state
 
@@ -251,7 +255,7 @@ def status(paths: LabPaths) -> LabState:
         if processes.running_pid(paths.pid_file("wheelhouse"), _SERVICES["wheelhouse"])
         else None
     )
-    return LabState("lab", lab_host, registry, wheels, bases)
+    return LabState("lab", lab_host, registry, wheels, bases, volume.describe(paths))
 
 
 def down(paths: LabPaths) -> list[str]:
@@ -260,4 +264,5 @@ def down(paths: LabPaths) -> list[str]:
     for service in ("wheelhouse", "dockerd", "registry"):
         if processes.stop(paths.pid_file(service), _SERVICES[service], timeout_seconds=30):
             stopped.append(service)
+    volume.trim(paths)  # the volume stays mounted for the next `lab up`
     return stopped

@@ -145,6 +145,25 @@ def test_lab_status_lists_the_stand_ins() -> None:
         assert "stand-in" in line, line
 
 
+def test_the_engine_data_is_where_lab_status_says() -> None:
+    paths = _lab_only()
+    result = _bench("lab", "status")
+    assert result.returncode == 0, result.stderr
+    storage = next(line for line in result.stdout.splitlines() if line.startswith("storage:"))
+    mounts = {
+        fields[1]: fields[3].split(",")
+        for fields in (line.split() for line in Path("/proc/mounts").read_text().splitlines())
+    }
+    data_root = str(paths.data_root)
+    if "ext4 volume" in storage:
+        # Deleting a run's images is what online discard slows down (bench/lab/volume.py).
+        assert "discard" not in mounts[data_root], mounts[data_root]
+        info = Engine(paths.docker_host).info()
+        assert info.storage_driver == "overlay2"
+    else:
+        assert data_root not in mounts, storage
+
+
 def test_lab_down_stops_exactly_its_processes_and_up_recovers() -> None:
     paths = _lab_only()
     bystander = subprocess.Popen(["sleep", "120"])  # not ours: must survive `lab down`

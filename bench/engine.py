@@ -235,7 +235,12 @@ class Engine:
         for _ in range(5):
             for record_id in sorted(remaining):
                 try:
-                    self._api.prune_builds(filters={"id": record_id})  # type: ignore[arg-type]
+                    # all=True: without it BuildKit keeps the records of a build's local
+                    # sources (the context, the Dockerfile), which only that build made.
+                    self._api.prune_builds(
+                        filters={"id": record_id},  # type: ignore[arg-type]
+                        all=True,
+                    )
                 except docker.errors.APIError:
                     continue  # in use, or a parent whose child goes first: next pass
                 except _CONNECTION_ERRORS as error:

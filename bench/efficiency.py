@@ -239,12 +239,11 @@ def _count_whiteout_layer(
         # ends its walk of this layer: only what comes before it, in dive's order (by
         # name, children before parents) counts. Rare, so sorted only then.
         sizes, _ = _leaf_sizes(sorted(leaves, key=lambda leaf: leaf[0].split("/")), below)
-    for path, size in sizes:
-        if size < 0:
-            # The failed whiteout: its record exists, with nothing counted.
-            records.setdefault(path, [0, -1, 0])
-            continue
-        _count(((path, size),), records)
+    failed = sizes.pop() if sizes and sizes[-1][1] < 0 else None
+    _count(sizes, records)
+    if failed is not None:
+        # The failed whiteout (always last): its record exists, with nothing counted.
+        records.setdefault(failed[0], [0, -1, 0])
 
 
 def _leaf_sizes(

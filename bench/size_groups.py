@@ -195,7 +195,12 @@ def group_sizes(
 ) -> Grouping:
     """Size groups over all layers; the base image's layers form one group. `files` may
     hold each layer's `layer_files`, worked out while the image streamed."""
-    known = [files[index] if index < len(files) else None for index in range(len(layers))]
+    # Sorted here what was not sorted while streaming; a base layer only needs its count.
+    known = [
+        (files[index] if index < len(files) else None)
+        or (None if index < base_layer_count else layer_files(layer))
+        for index, layer in enumerate(layers)
+    ]
     owners: dict[str, str] = {}
     for layer, facts in zip(layers, known, strict=True):
         owners.update(facts.owners if facts is not None else distribution_owners(layer.records))
@@ -211,8 +216,7 @@ def group_sizes(
                 else sum(1 for entry in layer.entries if _is_file(entry.path, entry.is_dir))
             )
             continue
-        if facts is None:
-            facts = layer_files(layer)
+        assert facts is not None  # sorted above
         for key, (size, count) in facts.settled.items():
             total = totals.setdefault(key, [0, 0])
             total[0] += size

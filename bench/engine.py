@@ -18,10 +18,12 @@ import docker
 import docker.errors
 import requests.exceptions
 import urllib3.exceptions
+from docker.api.build import process_dockerfile
 from docker.utils.build import exclude_paths
 
 from bench import httpbody
 from bench.buildlog import StepTracker
+from bench.context_tar import ContextReadError, tar_stream
 from bench.errors import BenchError
 from bench.history import instruction as _instruction
 from bench.models import BuildOutcome, EngineInfo, ImageFacts, Layer, PullOutcome
@@ -268,30 +270,25 @@ class Engine:
         started = time.perf_counter()
         tracker = StepTracker(started)
         try:
-            stream: Iterator[dict[str, Any]] = self._api.build(
-                path=str(context_dir),
-                dockerfile=str(dockerfile),
-                tag=tag,
-                nocache=nocache,
-                rm=True,
-                forcerm=True,
-                pull=False,
-                decode=True,
-                buildargs=dict(buildargs or {}),
-                labels=dict(labels or {}),
-                network_mode=network_mode,
-            )
-            for event in stream:
-                before = tracker.current_instruction
-                tracker.feed(event, time.perf_counter())
-                if on_step and tracker.current_instruction != before:
-                    on_step(tracker.current_instruction or "")
-        except docker.errors.APIError as error:
-            tracker.error = _short(error)
-        except docker.errors.DockerException as error:
-            tracker.error = _short(error)  # e.g. an invalid tag: this build fails, not the run
-        except _CONNECTION_ERRORS as error:
-            raise _lost(error) from error
+            context, dockerfile_name = _context_upload(context_dir, dockerfile)
+        except OSError as error:
+            tracker.error = f"cannot read the build context: {error}"
+        else:
+            request = {
+                "fileobj": context,
+                "custom_context": True,
+                "dockerfile": dockerfile_name,
+                "tag": tag,
+                "nocache": nocache,
+                "rm": True,
+                "forcerm": True,
+                "pull": False,
+                "decode": True,
+                "buildargs": dict(buildargs or {}),
+                "labels": dict(labels or {}),
+                "network_mode": network_mode,
+            }
+            self._follow_build(request, tracker, on_step)
         finished = time.perf_counter()
         steps = tracker.finish(finished)
         ok = tracker.error is None and tracker.image_id is not None
@@ -304,6 +301,28 @@ class Engine:
             log_tail=tracker.log_tail,
             unreachable_images=tracker.unreachable_images(ok),
         )
+
+    def _follow_build(
+        self,
+        request: dict[str, Any],
+        tracker: StepTracker,
+        on_step: Callable[[str], None] | None,
+    ) -> None:
+        try:
+            stream: Iterator[dict[str, Any]] = self._api.build(**request)
+            for event in stream:
+                before = tracker.current_instruction
+                tracker.feed(event, time.perf_counter())
+                if on_step and tracker.current_instruction != before:
+                    on_step(tracker.current_instruction or "")
+        except ContextReadError as error:
+            tracker.error = str(error)  # the user's file, read while it was being sent
+        except docker.errors.APIError as error:
+            tracker.error = _short(error)
+        except docker.errors.DockerException as error:
+            tracker.error = _short(error)  # e.g. an invalid tag: this build fails, not the run
+        except _CONNECTION_ERRORS as error:
+            raise _lost(error) from error
 
     # Containers -------------------------------------------------------------------------
 
@@ -458,16 +477,37 @@ def _body(response: Any) -> Iterator[bytes | memoryview]:
         yield from blocks
 
 
+def _context_upload(context_dir: Path, dockerfile: Path) -> tuple[Iterator[bytes], str]:
+    """The context as a tar stream, and the Dockerfile's name within it.
+
+    What goes in follows docker-py's `APIClient.build(path=...)` exactly; only the upload
+    differs: streamed as it is made, where docker-py first writes a temporary file.
+    """
+    root = context_dir.absolute()
+    patterns = _ignore_patterns(root)
+    # A Dockerfile outside the context travels inside it, under a random name that the
+    # `.dockerignore` sent with it excludes, as docker-py and the CLI both do.
+    name, outside_text = process_dockerfile(str(dockerfile), str(root))
+    name = name or "Dockerfile"  # None only for an empty path, which a Path never is
+    extra: dict[str, bytes] = {}
+    if outside_text is not None:
+        ignore_text = "\n".join((patterns or [".dockerignore"]) + [name])
+        extra = {".dockerignore": ignore_text.encode(), name: outside_text.encode()}
+    files = sorted(exclude_paths(str(root), patterns, dockerfile=name))
+    return tar_stream(root, files, extra), name
+
+
+def _ignore_patterns(context_dir: Path) -> list[str]:
+    ignore = context_dir / ".dockerignore"
+    if not ignore.is_file():
+        return []
+    lines = (line.strip() for line in ignore.read_text().splitlines())
+    return [line for line in lines if line and not line.startswith("#")]
+
+
 def context_files(context_dir: Path, dockerfile: Path) -> set[str]:
     """Paths (relative to the context) that the engine receives, after `.dockerignore`."""
-    ignore = context_dir / ".dockerignore"
-    patterns: list[str] = []
-    if ignore.is_file():
-        patterns = [
-            line.strip()
-            for line in ignore.read_text().splitlines()
-            if line.strip() and not line.lstrip().startswith("#")
-        ]
+    patterns = _ignore_patterns(context_dir)
     try:
         relative = str(dockerfile.resolve().relative_to(context_dir.resolve()))
     except ValueError:

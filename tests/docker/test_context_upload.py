@@ -1,0 +1,86 @@
+"""The streamed context against the real engine: what arrives, and a file that cannot."""
+
+from __future__ import annotations
+
+import hashlib
+import random
+from pathlib import Path
+
+import pytest
+
+from bench import engine as engine_module
+from bench import labels
+from bench.engine import Engine
+
+pytestmark = pytest.mark.docker
+
+
+def _sha256_in_image(engine: Engine, image: str, path: str) -> str:
+    container = engine.start_container(image, labels.for_run("context-upload"), "none")
+    try:
+        code, output = engine.exec_in(container, ["sha256sum", path])
+        assert code == 0, output
+        return output.split()[0]
+    finally:
+        engine.remove_container(container)
+
+
+def _tiny_context(root: Path) -> Path:
+    root.mkdir()
+    # Several chunks, and not a whole number of tar blocks.
+    (root / "data.bin").write_bytes(random.Random(5).randbytes(5 * (1 << 20) + 333))
+    (root / "skip.bin").write_bytes(b"never sent")
+    (root / ".dockerignore").write_text("skip.bin\n.dockerfile.*\n")
+    return root
+
+
+def test_a_streamed_context_arrives_whole(engine: Engine, tmp_path: Path) -> None:
+    context = _tiny_context(tmp_path / "ctx")
+    dockerfile = tmp_path / "Dockerfile"  # outside the context, as the variants' are
+    dockerfile.write_text(
+        "FROM python:3.11-slim\nCOPY . /ctx/\nRUN test ! -e /ctx/skip.bin && ls -A /ctx\n"
+        'CMD ["sleep", "300"]\n'
+    )
+    tag = "dockerfile-bench/context-upload:whole"
+    outcome = engine.build(
+        context, dockerfile, tag, nocache=True, labels=labels.for_run("context-upload")
+    )
+    try:
+        assert outcome.ok, outcome.error
+        expected = hashlib.sha256((context / "data.bin").read_bytes()).hexdigest()
+        assert _sha256_in_image(engine, tag, "/ctx/data.bin") == expected
+    finally:
+        engine.remove_image(tag)
+
+
+def test_an_unreadable_context_file_fails_that_build_only(
+    engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A file listed but gone when its turn to be sent comes: the build fails with the
+    file's name, the engine is not reported lost, and the next build works."""
+    context = _tiny_context(tmp_path / "ctx")
+    dockerfile = tmp_path / "Dockerfile"
+    dockerfile.write_text("FROM python:3.11-slim\nCOPY . /ctx/\n")
+    listed = engine_module.exclude_paths
+
+    def with_a_vanished_file(*args: object, **kwargs: object) -> set[str]:
+        return {*listed(*args, **kwargs), "vanished.txt"}  # type: ignore[arg-type]
+
+    monkeypatch.setattr(engine_module, "exclude_paths", with_a_vanished_file)
+    tag = "dockerfile-bench/context-upload:broken"
+    failed = engine.build(
+        context, dockerfile, tag, nocache=True, labels=labels.for_run("context-upload")
+    )
+    assert not failed.ok
+    assert failed.error is not None
+    assert "cannot read 'vanished.txt' in the build context" in failed.error
+    assert engine.image_id(tag) is None
+
+    monkeypatch.undo()
+    works = engine.build(
+        context, dockerfile, tag, nocache=True, labels=labels.for_run("context-upload")
+    )
+    try:
+        assert works.ok, works.error
+    finally:
+        engine.remove_image(tag)

@@ -7,8 +7,8 @@ import random
 from pathlib import Path
 
 import pytest
+from docker.utils.build import exclude_paths
 
-from bench import engine as engine_module
 from bench import labels
 from bench.engine import Engine
 
@@ -61,12 +61,11 @@ def test_an_unreadable_context_file_fails_that_build_only(
     context = _tiny_context(tmp_path / "ctx")
     dockerfile = tmp_path / "Dockerfile"
     dockerfile.write_text("FROM python:3.11-slim\nCOPY . /ctx/\n")
-    listed = engine_module.exclude_paths
 
     def with_a_vanished_file(*args: object, **kwargs: object) -> set[str]:
-        return {*listed(*args, **kwargs), "vanished.txt"}  # type: ignore[arg-type]
+        return {*exclude_paths(*args, **kwargs), "vanished.txt"}  # type: ignore[arg-type]
 
-    monkeypatch.setattr(engine_module, "exclude_paths", with_a_vanished_file)
+    monkeypatch.setattr("bench.engine.exclude_paths", with_a_vanished_file)
     tag = "dockerfile-bench/context-upload:broken"
     failed = engine.build(
         context, dockerfile, tag, nocache=True, labels=labels.for_run("context-upload")

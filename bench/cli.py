@@ -235,6 +235,11 @@ def _parser() -> argparse.ArgumentParser:
     perf.add_argument(
         "--skip-overhead", action="store_true", help="do not time a whole `bench run`"
     )
+    perf.add_argument(
+        "--render-only",
+        action="store_true",
+        help="measure nothing: regenerate the markdown from the JSON at --out",
+    )
     return parser
 
 

@@ -51,14 +51,34 @@ class Pair:
 
     def ratio_interval(self, resamples: int = 2000, seed: int = 7) -> tuple[float, float]:
         """95 % bootstrap interval of the ratio of medians (seeded: the report is stable)."""
+        return self._interval(lambda ours, cli: ours / cli, resamples, seed)
+
+    def difference_interval(self, resamples: int = 2000, seed: int = 7) -> tuple[float, float]:
+        """95 % bootstrap interval of the difference of medians, in seconds."""
+        return self._interval(lambda ours, cli: ours - cli, resamples, seed)
+
+    def _interval(
+        self, statistic: Callable[[float, float], float], resamples: int, seed: int
+    ) -> tuple[float, float]:
         generator = random.Random(seed)
-        ratios = []
+        values = []
         for _ in range(resamples):
             ours = [generator.choice(self.ours_seconds) for _ in self.ours_seconds]
             cli = [generator.choice(self.theirs_seconds) for _ in self.theirs_seconds]
-            ratios.append(statistics.median(ours) / statistics.median(cli))
-        ratios.sort()
-        return ratios[int(0.025 * resamples)], ratios[int(0.975 * resamples) - 1]
+            values.append(statistic(statistics.median(ours), statistics.median(cli)))
+        values.sort()
+        return values[int(0.025 * resamples)], values[int(0.975 * resamples) - 1]
+
+
+def verdict(value: float, interval: tuple[float, float], limit: float) -> str:
+    """Met or missed by the measured value; "within noise" when the interval straddles
+    the limit, so a margin smaller than the machine's noise is not read as a result."""
+    low, high = interval
+    if high <= limit:
+        return "met"
+    if low > limit:
+        return "missed"
+    return f"{'met' if value <= limit else 'missed'}, within noise"
 
 
 def docker_cli() -> str:

@@ -9,6 +9,7 @@ import sys
 import tempfile
 from dataclasses import asdict
 from pathlib import Path
+from typing import Any
 
 from bench import manifest, perf_layers, perf_overhead, storage
 from bench.benchmark import (  # one place decides settings
@@ -18,7 +19,7 @@ from bench.benchmark import (  # one place decides settings
     new_run_id,
 )
 from bench.dockerfile import base_images
-from bench.errors import EXIT_OK
+from bench.errors import EXIT_OK, BenchError
 from bench.labels import RUN_ID
 from bench.manifest import Variant
 from bench.perf import Builders, Pair, make_big_context, measure_builds
@@ -33,10 +34,13 @@ def _pair_data(pair: Pair) -> dict[str, object]:
         "ratio": pair.ratio,
         "ratio_interval": pair.ratio_interval(),
         "difference_seconds": pair.difference_seconds,
+        "difference_interval": pair.difference_interval(),
     }
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.render_only:
+        return render_saved(args.out)
     loaded = manifest.load(args.manifest)
     (variant,) = loaded.select([args.variant])
     (layers_variant,) = loaded.select([args.layers_variant]) if args.layers_variant else (None,)
@@ -90,9 +94,27 @@ def run(args: argparse.Namespace) -> int:
         "cli": builders.cli,
         "python": platform.python_version(),
     }
-    data = {
+    data = perf_data(pairs, layers, overhead, provenance, variant.name)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    storage.write_text_atomic(args.out, json.dumps(data, indent=2) + "\n")
+    markdown = render(pairs, layers, overhead, provenance, variant.name)
+    storage.write_text_atomic(args.out.with_suffix(".md"), markdown)
+    print(markdown)
+    return EXIT_OK
+
+
+def perf_data(
+    pairs: list[Pair],
+    layers: LayersComparison | None,
+    overhead: Overhead | None,
+    provenance: dict[str, object],
+    variant: str,
+) -> dict[str, object]:
+    """What perf.json holds: every sample, and what the page shows computed from them."""
+    return {
         "schema_version": 2,
         **provenance,
+        "variant": variant,
         "pairs": [_pair_data(p) for p in pairs],
         "layers": None
         if layers is None
@@ -103,12 +125,48 @@ def run(args: argparse.Namespace) -> int:
         },
         "overhead": None if overhead is None else asdict(overhead) | {"share": overhead.share},
     }
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    storage.write_text_atomic(args.out, json.dumps(data, indent=2) + "\n")
-    markdown = render(pairs, layers, overhead, provenance, variant.name)
-    storage.write_text_atomic(args.out.with_suffix(".md"), markdown)
+
+
+def render_saved(path: Path) -> int:
+    """perf.md again from perf.json (after a change to the page, not to the numbers)."""
+    try:
+        data = json.loads(path.read_text())
+        pairs = [_pair(item) for item in data["pairs"]]
+        layers = None
+        if data["layers"] is not None:
+            saved = data["layers"]
+            fields: dict[str, Any] = {
+                name: tuple(value) if isinstance(value, list) else value
+                for name, value in saved.items()
+                if name not in ("through_engine", "on_archive")
+            }
+            layers = LayersComparison(
+                **fields,
+                through_engine=_pair(saved["through_engine"]),
+                on_archive=_pair(saved["on_archive"]),
+            )
+        overhead = None
+        if data["overhead"] is not None:
+            saved = {name: value for name, value in data["overhead"].items() if name != "share"}
+            saved["parts"] = tuple((str(part), float(seconds)) for part, seconds in saved["parts"])
+            overhead = Overhead(**saved)
+        provenance = {
+            name: data[name] for name in ("run_id", "engine", "lab_mode", "cli", "python")
+        }
+        variant = str(data.get("variant", "slim"))  # files before the field: always slim
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        raise BenchError(f"cannot render {path}: {error}") from error
+    markdown = render(pairs, layers, overhead, provenance, variant)
+    storage.write_text_atomic(path.with_suffix(".md"), markdown)
     print(markdown)
     return EXIT_OK
+
+
+def _pair(saved: dict[str, object]) -> Pair:
+    ours, theirs = saved["ours_seconds"], saved["theirs_seconds"]
+    if not isinstance(ours, list) or not isinstance(theirs, list):
+        raise TypeError("a pair's samples are not lists")
+    return Pair(str(saved["scenario"]), tuple(map(float, ours)), tuple(map(float, theirs)))
 
 
 def _compare_layers(

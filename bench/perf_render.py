@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import statistics
 
-from bench.perf import GOALS, OVERHEAD_GOAL_SHARE, Pair
+from bench.perf import GOALS, OVERHEAD_GOAL_SHARE, Pair, verdict
 from bench.perf_layers import LayersComparison
 from bench.perf_overhead import Overhead
 from bench.units import format_bytes
@@ -20,20 +20,22 @@ def _goal(pair: Pair) -> tuple[str, str]:
     if limit is None:
         return "none set", "n/a"
     if kind == "ratio":
-        return f"ratio ≤ {limit:.2f}", "met" if pair.ratio <= limit else "missed"
+        return f"ratio ≤ {limit:.2f}", verdict(pair.ratio, pair.ratio_interval(), limit)
     return (
         f"difference ≤ {limit * 1000:.0f} ms",
-        "met" if pair.difference_seconds <= limit else "missed",
+        verdict(pair.difference_seconds, pair.difference_interval(), limit),
     )
 
 
 def _row(pair: Pair, name: str | None = None) -> str:
     low, high = pair.ratio_interval()
+    below, above = pair.difference_interval()
     goal, met = _goal(pair)
     return (
         f"| {name or pair.scenario} | {_seconds(pair.ours_seconds)} "
         f"| {_seconds(pair.theirs_seconds)} | {pair.ratio:.3f} [{low:.3f}, {high:.3f}] "
-        f"| {pair.difference_seconds * 1000:+.0f} ms | {goal} | {met} |"
+        f"| {pair.difference_seconds * 1000:+.0f} ms [{below * 1000:+.0f}, {above * 1000:+.0f}] "
+        f"| {goal} | {met} |"
     )
 
 
@@ -53,16 +55,18 @@ def render(
         f"(`{provenance['cli']}`, `DOCKER_BUILDKIT=0`) on the same engine, Dockerfile, build "
         f"arguments, label and cache state, interleaved (the first builder alternates). "
         f"Variant `{variant}`; the context case is a 200 MB context whose `.dockerignore` "
-        "excludes half. Our time is the build call (context tarred in Python, streamed output "
-        "parsed); the CLI's is the whole process (start-up included).",
+        "excludes half. Our time is the build call (context tarred in Python and streamed as "
+        "it is made, build output parsed); the CLI's is the whole process (start-up included).",
         "",
-        "| scenario | ours | docker build | ratio ours/CLI [95 % CI] | difference | goal | |",
+        "| scenario | ours | docker build | ratio ours/CLI [95 % CI] | difference [95 % CI] "
+        "| goal | |",
         "|---|---|---|---|---|---|---|",
         *(_row(pair) for pair in pairs),
         "",
-        "Each interval is a seeded bootstrap of the ratio of medians (2000 resamples). A goal "
-        "is met when the measured ratio or difference is within it; an interval that "
-        "straddles the limit means the machine's noise was larger than the margin.",
+        "Each interval is a seeded bootstrap of the ratio (or difference) of medians (2000 "
+        "resamples). A goal is met or missed by the measured ratio or difference; when the "
+        "interval straddles the limit, the verdict adds *within noise*: the machine's noise "
+        "was larger than the margin, and more repeats (`--repeat`) would be needed to tell.",
         "",
     ]
     if layers is not None:
@@ -95,7 +99,7 @@ def _layers_section(layers: LayersComparison) -> list[str]:
         "the engine is most of either's time; on the archive, both read the same saved "
         "file, which leaves only the tools' own work.",
         "",
-        "| comparison | ours | dive | ratio ours/dive [95 % CI] | difference | goal | |",
+        "| comparison | ours | dive | ratio ours/dive [95 % CI] | difference [95 % CI] | goal | |",
         "|---|---|---|---|---|---|---|",
         _row(layers.through_engine, "through the engine"),
         _row(layers.on_archive, "on the saved archive"),

@@ -227,6 +227,7 @@ def run(request: RunRequest, progress: Progress) -> tuple[RunResult, Path, int]:
             cache_before,
             engine_may_be_gone=engine_may_be_gone,
             unlabelled=bench.unlabelled_images(),
+            abandoned=engine.abandoned_images(),
         )
 
     clock.add(phases.SETUP, time.perf_counter() - setup_started)
@@ -317,11 +318,14 @@ def _cleanup(
     cache_before: set[str] | None,
     engine_may_be_gone: bool = False,
     unlabelled: list[str] | None = None,
+    abandoned: tuple[str, ...] = (),
 ) -> None:
     """Remove this run's containers, images and scratch copies; nothing else.
 
     `unlabelled` are images of this run's builds that carry no label (earlier stages of a
     multi-stage build, a failed build's last step): known from the build output.
+    `abandoned` are those of a build stopped before it ended (an interrupt): no variant
+    measured them, so they go even with --keep-images.
     """
     from bench.context import remove_scratch
 
@@ -334,6 +338,8 @@ def _cleanup(
         if not keep_images:
             for image_id in [*engine.images_with_label(selector), *(unlabelled or [])]:
                 engine.remove_image(image_id)
+        for image_id in abandoned:
+            engine.remove_image(image_id)
         if cache_before is not None:
             engine.prune_build_cache(engine.build_cache_ids() - cache_before)
     except BenchError:

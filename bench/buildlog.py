@@ -10,6 +10,7 @@ from bench.models import BuildStep
 
 _STEP = re.compile(r"^Step (\d+)/(\d+) : (.*)$")
 _COMMITTED = re.compile(r"^---> ([0-9a-f]{12,64})$")
+_RUNNING = re.compile(r"^---> Running in ([0-9a-f]{12,64})$")
 # The classic builder colours a RUN step's stderr with ANSI escapes.
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 _LOG_TAIL_LINES = 30
@@ -39,6 +40,8 @@ class StepTracker:
         self.stage_images: list[str] = []
         # The image the last step ended with, if this build committed it.
         self.last_committed: str | None = None
+        # The container of the step running now (RUN, and steps that commit a container).
+        self.running_container: str | None = None
         self.error: str | None = None
         self._tail: deque[str] = deque(maxlen=_LOG_TAIL_LINES)
 
@@ -81,8 +84,11 @@ class StepTracker:
             self._current_cached = keyword == "FROM" or (keyword == "ARG" and not self._seen_from)
         elif line.strip() == "---> Using cache":
             self._current_cached = True
+        elif running := _RUNNING.match(line.strip()):
+            self.running_container = running.group(1)
         elif committed := _COMMITTED.match(line.strip()):
             self.last_committed = None if self._current_cached else committed.group(1)
+            self.running_container = None
 
     def _close(self, now: float) -> None:
         if self._current is None:

@@ -6,6 +6,7 @@ and every Docker failure becomes a BenchError or a failed outcome.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import ssl
@@ -93,6 +94,9 @@ class Engine:
             ) from error
         self._docker = client
         self._api = client.api
+        # Images committed by builds that were stopped before they ended (Ctrl-C, SIGTERM):
+        # no label reaches them, and only this object saw their ids.
+        self._abandoned: list[str] = []
 
     @staticmethod
     def reachable(docker_host: str | None = None, timeout_seconds: float = 5.0) -> bool:
@@ -310,11 +314,17 @@ class Engine:
     ) -> None:
         try:
             stream: Iterator[dict[str, Any]] = self._api.build(**request)
-            for event in stream:
-                before = tracker.current_instruction
-                tracker.feed(event, time.perf_counter())
-                if on_step and tracker.current_instruction != before:
-                    on_step(tracker.current_instruction or "")
+            # Taken now: an interrupt raised inside the generator ends it, frame and all.
+            response = _response_of(stream)
+            try:
+                for event in stream:
+                    before = tracker.current_instruction
+                    tracker.feed(event, time.perf_counter())
+                    if on_step and tracker.current_instruction != before:
+                        on_step(tracker.current_instruction or "")
+            except BaseException:
+                self._abandon(response, tracker)
+                raise
         except ContextReadError as error:
             tracker.error = str(error)  # the user's file, read while it was being sent
         except docker.errors.APIError as error:
@@ -323,6 +333,28 @@ class Engine:
             tracker.error = _short(error)  # e.g. an invalid tag: this build fails, not the run
         except _CONNECTION_ERRORS as error:
             raise _lost(error) from error
+
+    def _abandon(self, response: Any, tracker: StepTracker) -> None:
+        """Stop the engine's side of a build we stopped following, and note what it left.
+
+        The engine goes on building while the connection is open, and a build interrupted
+        by Ctrl-C would otherwise finish after the run's cleanup: a labelled image nobody
+        deletes. Closing the connection makes the engine cancel at the next step and kill
+        the running one; its container (ours: named in our build's output) is removed here
+        as well, so the images the build committed can be deleted right away.
+        """
+        if response is not None:
+            response.close()
+        if tracker.running_container is not None:
+            with contextlib.suppress(Exception):  # gone already, or the engine is lost
+                self._api.remove_container(tracker.running_container, force=True, v=True)
+        for image_id in tracker.unreachable_images(False):
+            if image_id not in self._abandoned:
+                self._abandoned.append(image_id)
+
+    def abandoned_images(self) -> tuple[str, ...]:
+        """Images committed by builds that were stopped before they ended."""
+        return tuple(self._abandoned)
 
     # Containers -------------------------------------------------------------------------
 
@@ -475,6 +507,14 @@ def _body(response: Any) -> Iterator[bytes | memoryview]:
         yield from httpbody.limited(blocks, message.length)
     else:
         yield from blocks
+
+
+def _response_of(stream: Iterator[Any]) -> Any:
+    """The HTTP response behind docker-py's build stream: the generator's argument, which
+    docker-py gives no other way to reach (None if its shape ever changes)."""
+    frame = getattr(stream, "gi_frame", None)
+    response = frame.f_locals.get("response") if frame is not None else None
+    return response if callable(getattr(response, "close", None)) else None
 
 
 def _context_upload(context_dir: Path, dockerfile: Path) -> tuple[Iterator[bytes], str]:

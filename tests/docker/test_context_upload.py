@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import random
+import signal
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -83,3 +87,48 @@ def test_an_unreadable_context_file_fails_that_build_only(
         assert works.ok, works.error
     finally:
         engine.remove_image(tag)
+
+
+@pytest.mark.parametrize("where", ["in a read", "between reads"])
+def test_an_interrupted_build_stops_in_the_engine_and_leaves_nothing(
+    engine: Engine, tmp_path: Path, where: str
+) -> None:
+    """Ctrl-C during a RUN step: the engine's build stops too (it would otherwise finish
+    after the run's cleanup and leave a labelled image behind), its step container is gone,
+    and the image its COPY step committed is known, so the cleanup can delete it.
+
+    "in a read": a real SIGINT while the stream is being read (urllib3 then drops the
+    connection itself); "between reads": the interrupt arrives while our code handles an
+    event, and only the harness can close the connection."""
+    context = tmp_path / "ctx"
+    context.mkdir()
+    (context / "stamp.txt").write_text(f"{time.time()}\n")  # a new COPY layer every time
+    dockerfile = tmp_path / "Dockerfile"
+    dockerfile.write_text("FROM python:3.11-slim\nCOPY stamp.txt /\nRUN sleep 8\n")
+    # Unique: a tag left by an earlier failure of this test must not pass for a new one.
+    tag = f"dockerfile-bench/context-upload:interrupted-{time.time_ns()}"
+    run_labels = labels.for_run("context-upload-interrupted")
+    containers_before = {c["Id"] for c in engine._api.containers(all=True)}
+
+    def interrupt(instruction: str) -> None:
+        if not instruction.startswith("RUN sleep"):
+            return
+        if where == "between reads":
+            raise KeyboardInterrupt
+        threading.Timer(1.5, os.kill, (os.getpid(), signal.SIGINT)).start()
+
+    # Held until the end, as the run's cleanup runs inside its `except` block: the
+    # traceback keeps the build's frames, and the connection in them, alive.
+    with pytest.raises(KeyboardInterrupt) as interrupted:
+        engine.build(context, dockerfile, tag, nocache=False, labels=run_labels, on_step=interrupt)
+    abandoned = engine.abandoned_images()[-1:]
+    assert len(abandoned) == 1  # the COPY step's image
+    time.sleep(10)  # long enough for the RUN step to have ended, had the engine gone on
+    finished = engine.image_id(tag)
+    if finished is not None:
+        engine.remove_image(tag)
+    assert finished is None
+    containers_after = {c["Id"] for c in engine._api.containers(all=True)}
+    assert containers_after <= containers_before
+    assert engine.remove_image(abandoned[0])  # nothing uses it: deleted, not refused
+    assert interrupted.traceback  # still held

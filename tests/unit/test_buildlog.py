@@ -114,3 +114,13 @@ def test_a_failed_build_leaves_its_last_committed_step() -> None:
     )
     tracker.finish(20.0)
     assert tracker.stage_images == [] and tracker.last_committed == "77aa88bb99cc"
+
+
+def test_the_running_step_container_is_known_until_its_step_commits() -> None:
+    """What an interrupted build must stop: the container of the step that runs now."""
+    tracker = _run(RECORDED[:8])  # RUN pip install has started
+    assert tracker.running_container == "9f8e7d6c5b4a"
+    assert tracker.unreachable_images(False) == ()  # the COPY step was a cache hit
+    tracker = _run(RECORDED[:10])  # its container was committed and removed
+    assert tracker.running_container is None
+    assert tracker.unreachable_images(False) == ("77aa88bb99cc",)

@@ -346,7 +346,9 @@ def _cleanup(
         if not engine_may_be_gone:
             raise
         print(
-            f"warning: could not clean up run {run_id}: the engine does not answer", file=sys.stderr
+            f"warning: could not clean up run {run_id}: the engine does not answer; its images "
+            f"carry the label {selector}",
+            file=sys.stderr,
         )
 
 

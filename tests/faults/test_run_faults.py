@@ -293,7 +293,19 @@ def test_engine_dies_mid_run_then_lab_up_recovers(
         assert rows["good"].status == "ok"  # type: ignore[attr-defined]
         assert "lost the Docker engine" in rows["slow"].reason  # type: ignore[attr-defined]
         assert json.loads(next((tmp_path / "out").glob("*.json")).read_text())["complete"] is False
+        assert f"warning: could not clean up run {run.run_id}" in output
     finally:
         recovered = bench("lab", "up")
     assert recovered.returncode == 0, recovered.stderr
     assert Engine.reachable(paths.docker_host)
+    # The run could not delete its images with the engine gone; the warning named their
+    # label, and that label finds them all (the engine may have finished the slow build
+    # while it shut down), so this test leaves nothing behind either.
+    back = Engine(paths.docker_host)
+    try:
+        selector = f"{labels.RUN_ID}={run.run_id}"
+        for image_id in back.images_with_label(selector):
+            back.remove_image(image_id)
+        assert back.images_with_label(selector) == []
+    finally:
+        back.close()

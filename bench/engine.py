@@ -343,8 +343,10 @@ class Engine:
         the running one; its container (ours: named in our build's output) is removed here
         as well, so the images the build committed can be deleted right away.
         """
+        # Nothing here may hide the interrupt that brought us here.
         if response is not None:
-            response.close()
+            with contextlib.suppress(Exception):
+                response.close()
         if tracker.running_container is not None:
             with contextlib.suppress(Exception):  # gone already, or the engine is lost
                 self._api.remove_container(tracker.running_container, force=True, v=True)

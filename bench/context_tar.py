@@ -55,7 +55,7 @@ def tar_stream(
             info.mtime = int(info.mtime)  # https://bugs.python.org/issue32713
         pending += _header(headers, info)
         if info.isfile() and info.size < _JOIN_BELOW_BYTES:
-            pending += _read_all(full_path, name, info.size) + _padding(info.size)
+            pending += b"".join(_read_chunks(full_path, name, info.size)) + _padding(info.size)
         elif info.isfile():
             if pending:
                 sent_bytes += len(pending)
@@ -85,17 +85,6 @@ def _header(headers: tarfile.TarFile, info: tarfile.TarInfo) -> bytes:
 
 def _padding(size: int) -> bytes:
     return bytes(-size % _BLOCK)
-
-
-def _read_all(full_path: Path, name: str, size: int) -> bytes:
-    try:
-        with full_path.open("rb") as file:
-            data = file.read(size)
-    except OSError as error:
-        raise ContextReadError(_unreadable(name, error)) from error
-    if len(data) != size:
-        raise ContextReadError(_changed(name))
-    return data
 
 
 def _read_chunks(full_path: Path, name: str, size: int) -> Iterator[bytes]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import random
 import socket
 import ssl
 import time
@@ -19,7 +20,6 @@ import docker
 import docker.errors
 import requests.exceptions
 import urllib3.exceptions
-from docker.api.build import process_dockerfile
 from docker.utils.build import exclude_paths
 
 from bench import httpbody
@@ -526,35 +526,40 @@ def _context_upload(context_dir: Path, dockerfile: Path) -> tuple[Iterator[bytes
     differs: streamed as it is made, where docker-py first writes a temporary file.
     """
     root = context_dir.absolute()
-    patterns = _ignore_patterns(root)
-    # A Dockerfile outside the context travels inside it, under a random name that the
-    # `.dockerignore` sent with it excludes, as docker-py and the CLI both do.
-    name, outside_text = process_dockerfile(str(dockerfile), str(root))
-    name = name or "Dockerfile"  # None only for an empty path, which a Path never is
-    extra: dict[str, bytes] = {}
-    if outside_text is not None:
-        ignore_text = "\n".join((patterns or [".dockerignore"]) + [name])
-        extra = {".dockerignore": ignore_text.encode(), name: outside_text.encode()}
-    files = sorted(exclude_paths(str(root), patterns, dockerfile=name))
+    files, patterns, name, inside = _listing(root, dockerfile)
+    if inside:
+        return tar_stream(root, files), name
+    ignore_text = "\n".join((patterns or [".dockerignore"]) + [name])
+    text = _absolute_dockerfile(root, dockerfile).read_text()
+    extra = {".dockerignore": ignore_text.encode(), name: text.encode()}
     return tar_stream(root, files, extra), name
-
-
-def _ignore_patterns(context_dir: Path) -> list[str]:
-    ignore = context_dir / ".dockerignore"
-    if not ignore.is_file():
-        return []
-    lines = (line.strip() for line in ignore.read_text().splitlines())
-    return [line for line in lines if line and not line.startswith("#")]
 
 
 def context_files(context_dir: Path, dockerfile: Path) -> set[str]:
     """Paths (relative to the context) that the engine receives, after `.dockerignore`."""
-    patterns = _ignore_patterns(context_dir)
-    try:
-        relative = str(dockerfile.resolve().relative_to(context_dir.resolve()))
-    except ValueError:
-        relative = None
-    return set(exclude_paths(str(context_dir), patterns, dockerfile=relative))
+    return set(_listing(context_dir.absolute(), dockerfile)[0])
+
+
+def _listing(root: Path, dockerfile: Path) -> tuple[list[str], list[str], str, bool]:
+    """(the files sent, in the order sent; the `.dockerignore` patterns; the Dockerfile's
+    name in the context; whether it lies there), as docker-py decides them."""
+    ignore = root / ".dockerignore"
+    lines = (line.strip() for line in ignore.read_text().splitlines()) if ignore.is_file() else ()
+    patterns = [line for line in lines if line and not line.startswith("#")]
+    # A relative Dockerfile path is taken from the context.
+    name = os.path.relpath(_absolute_dockerfile(root, dockerfile), root)
+    inside = not name.startswith("..")
+    if not inside:
+        # It travels inside the context under a random name, which the `.dockerignore`
+        # sent with it excludes, as docker-py and the CLI both do.
+        name = f".dockerfile.{random.getrandbits(160):x}"
+    # exclude_paths appends to the list it is given: a copy keeps `patterns` as read.
+    files = sorted(exclude_paths(str(root), list(patterns), dockerfile=name))
+    return files, patterns, name, inside
+
+
+def _absolute_dockerfile(root: Path, dockerfile: Path) -> Path:
+    return dockerfile if dockerfile.is_absolute() else root / dockerfile
 
 
 def _short(error: BaseException) -> str:

@@ -287,19 +287,19 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "lab":
-        from bench import commands_lab
+        from bench.commands import lab as commands_lab
 
         return commands_lab.run(args)
     if args.command == "layers":
-        from bench import commands_layers
+        from bench.commands import layers as commands_layers
 
         return commands_layers.run(args)
     if args.command == "perf":
-        from bench import perf_command
+        from bench.commands import perf as perf_command
 
         return perf_command.run(args)
     if args.command in ("check", "baseline"):
-        from bench import commands_check
+        from bench.commands import check as commands_check
 
         return (
             commands_check.check(args)
@@ -307,7 +307,7 @@ def _dispatch(args: argparse.Namespace) -> int:
             else (commands_check.update_baseline(args))
         )
     if args.command in ("run", "smoke", "report"):
-        from bench import commands_run
+        from bench.commands import run as commands_run
 
         handler = {
             "run": commands_run.run,

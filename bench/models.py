@@ -134,7 +134,7 @@ class SmokeResult:
     log_tail: tuple[str, ...] = ()
 
 
-# Layer analysis (bench/layers.py) ------------------------------------------------------------
+# Layer analysis (bench/layers/analysis.py) --------------------------------------------------
 
 # Kinds of size group, in the order reports list them.
 GROUP_KINDS = (
@@ -238,7 +238,7 @@ class ImageAnalysis:
 
     size_bytes is the sum of the layers' tar header sizes; the engine's Size also counts
     the length of every symlink's target, which tar headers give as 0 (symlink_bytes).
-    efficiency and wasted_bytes are dive's (see bench/efficiency.py).
+    efficiency and wasted_bytes are dive's (see bench/layers/efficiency.py).
     """
 
     size_bytes: int
@@ -322,5 +322,5 @@ class RunResult:
     variants: tuple[VariantResult, ...]
     complete: bool
     finished_utc: str | None = None
-    # Wall seconds of the harness's own untimed work, per phase (bench/phases.py).
+    # Wall seconds of the harness's own untimed work, per phase (bench/run/phases.py).
     harness_seconds: tuple[tuple[str, float], ...] = ()

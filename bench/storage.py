@@ -24,7 +24,7 @@ from bench.models import RunResult
 #   2 (2026-11): an image has `analysis` (layers, dive's efficiency and wasted bytes, size
 #     groups, findings; null when not analysed). Schema-1 files read with analysis null.
 #   3 (2026-11): top-level `harness_seconds`, pairs of phase and wall seconds of the run's
-#     untimed work (bench/phases.py). Older files read with an empty list.
+#     untimed work (bench/run/phases.py). Older files read with an empty list.
 SCHEMA_VERSION = 3
 
 _SECRET_KEY = re.compile(r"TOKEN|SECRET|PASSWORD|KEY", re.IGNORECASE)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.engine import Engine
+from bench.engine.client import Engine
 from bench.lab import control
 
 REPO = Path(__file__).resolve().parent.parent

@@ -13,8 +13,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from bench import labels
-from bench.engine import Engine
+from bench.engine import labels
+from bench.engine.client import Engine
 from bench.errors import BenchError
 from bench.lab import config, processes, standins, volume, wheelhouse
 from bench.lab.paths import REGISTRY_ADDRESS, LabPaths

@@ -8,8 +8,8 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench import labels
-from bench.engine import Engine
+from bench.engine import labels
+from bench.engine.client import Engine
 from bench.errors import BenchError
 from bench.lab.paths import REGISTRY_ADDRESS
 from bench.lab.rootfs import rootfs_tarball

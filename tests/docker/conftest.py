@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.engine import Engine
+from bench.engine.client import Engine
 
 FOREIGN_TAG = "someone-else/precious:1"
 

@@ -6,11 +6,13 @@ from pathlib import Path
 
 import pytest
 
-from bench import benchmark, labels, manifest
-from bench.engine import Engine
+from bench import manifest
+from bench.engine import labels
+from bench.engine.client import Engine
 from bench.models import RunResult
-from bench.progress import SilentProgress
-from bench.runner import RunOptions
+from bench.run import session as benchmark
+from bench.run.measure import RunOptions
+from bench.run.progress import SilentProgress
 
 pytestmark = pytest.mark.docker
 

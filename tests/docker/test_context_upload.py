@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from docker.utils.build import exclude_paths
 
-from bench import labels
-from bench.engine import Engine
+from bench.engine import labels
+from bench.engine.client import Engine
 
 pytestmark = pytest.mark.docker
 
@@ -69,7 +69,7 @@ def test_an_unreadable_context_file_fails_that_build_only(
     def with_a_vanished_file(*args: object, **kwargs: object) -> set[str]:
         return {*exclude_paths(*args, **kwargs), "vanished.txt"}  # type: ignore[arg-type]
 
-    monkeypatch.setattr("bench.engine.exclude_paths", with_a_vanished_file)
+    monkeypatch.setattr("bench.context.listing.exclude_paths", with_a_vanished_file)
     tag = "dockerfile-bench/context-upload:broken"
     failed = engine.build(
         context, dockerfile, tag, nocache=True, labels=labels.for_run("context-upload")

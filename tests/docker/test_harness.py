@@ -7,10 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from bench import benchmark, labels, manifest, storage
-from bench.engine import Engine
-from bench.progress import SilentProgress
-from bench.runner import RunOptions
+from bench import manifest, storage
+from bench.engine import labels
+from bench.engine.client import Engine
+from bench.run import session as benchmark
+from bench.run.measure import RunOptions
+from bench.run.progress import SilentProgress
 from tests.faults.project import APP
 
 pytestmark = pytest.mark.docker

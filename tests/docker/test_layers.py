@@ -23,12 +23,12 @@ from pathlib import Path
 
 import pytest
 
-from bench import labels
-from bench.engine import Engine
+from bench.engine import labels
+from bench.engine.client import Engine
 from bench.errors import BenchError
-from bench.layers import analyse_stream
-from bench.perf_layers import dive_binary
-from bench.workbench import DockerWorkbench
+from bench.layers.analysis import analyse_stream
+from bench.perf.layers import dive_binary
+from bench.run.workbench import DockerWorkbench
 
 pytestmark = pytest.mark.docker
 

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from bench import labels
-from bench.engine import Engine
+from bench.engine import labels
+from bench.engine.client import Engine
 
 pytestmark = pytest.mark.docker
 

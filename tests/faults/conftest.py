@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from bench import labels
-from bench.engine import Engine
+from bench.engine import labels
+from bench.engine.client import Engine
 
 FOREIGN_TAG = "someone-else/faults-precious:1"
 

@@ -15,8 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from bench import labels, storage
-from bench.engine import Engine
+from bench import storage
+from bench.engine import labels
+from bench.engine.client import Engine
 from bench.lab import processes
 from bench.lab.control import lab_docker_host
 from bench.lab.paths import LabPaths

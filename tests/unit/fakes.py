@@ -7,7 +7,7 @@ import re
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from bench.dockerfile import _logical_lines
+from bench.context.dockerfile import _logical_lines
 from bench.models import (
     BuildOutcome,
     BuildStep,

@@ -7,12 +7,12 @@ from pathlib import Path
 import pytest
 
 from bench import manifest
-from bench.analysis_phase import analyse_pending
 from bench.errors import BenchError
 from bench.models import ImageAnalysis, VariantResult
-from bench.phases import PhaseClock
-from bench.progress import SilentProgress
-from bench.runner import PendingAnalysis, RunOptions, measure_variant
+from bench.run.analysis_phase import analyse_pending
+from bench.run.measure import PendingAnalysis, RunOptions, measure_variant
+from bench.run.phases import PhaseClock
+from bench.run.progress import SilentProgress
 from tests.unit.fakes import FakeWorkbench
 
 NAMES = ["slim", "alpine", "naive"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bench.buildkit import BuildKitBuilder, parse
+from bench.engine.buildkit import BuildKitBuilder, parse
 
 RECORDED = Path(__file__).parent / "recorded"
 

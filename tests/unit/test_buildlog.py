@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bench.buildlog import StepTracker
+from bench.engine.buildlog import StepTracker
 
 RECORDED: list[dict[str, object]] = [
     {"stream": "Step 1/4 : FROM python:3.11-slim"},

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
-from bench.charts import SIZE_CHART, TIMING_CHART, write_charts
-from bench.commands_run import write_reports
+from bench.commands.run import write_reports
+from bench.report.charts import SIZE_CHART, TIMING_CHART, write_charts
 from tests.unit.sample_results import sample_run
 
 PNG = b"\x89PNG\r\n\x1a\n"

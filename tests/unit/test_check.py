@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from bench import baseline as baseline_module
 from bench import manifest, storage
-from bench.check import Tolerance, check
-from bench.check_render import render_markdown, render_terminal
 from bench.cli import main
+from bench.gate import baseline as baseline_module
+from bench.gate.render import render_markdown, render_terminal
+from bench.gate.rules import Tolerance, check
 from bench.models import Layer, RunResult, VariantResult
 from tests.unit.sample_results import sample_run
 

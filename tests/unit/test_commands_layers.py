@@ -6,9 +6,9 @@ import io
 from typing import Any
 
 from bench.cli import _parser
-from bench.commands_layers import guess_base, render_text
-from bench.layers import analyse_stream
-from bench.perf_layers import parse_dive_ci
+from bench.commands.layers import guess_base, render_text
+from bench.layers.analysis import analyse_stream
+from bench.perf.layers import parse_dive_ci
 from tests.unit import scenario
 from tests.unit.savetar import chunks, save_tar
 

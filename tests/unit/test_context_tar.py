@@ -13,9 +13,9 @@ import pytest
 from docker.api.build import process_dockerfile
 from docker.utils.build import create_archive, tar
 
-from bench import context_tar
-from bench.context_tar import ContextReadError, tar_stream
-from bench.engine import _context_upload
+from bench.context import tar as context_tar
+from bench.context.listing import context_upload
+from bench.context.tar import ContextReadError, tar_stream
 
 
 def _context(root: Path) -> Path:
@@ -90,7 +90,7 @@ def test_the_upload_sends_what_docker_py_would(tmp_path: Path, outside: bool) ->
     dockerfile.write_text("FROM scratch\nCOPY . /\n")
 
     random.seed(11)
-    stream, name = _context_upload(root, dockerfile)
+    stream, name = context_upload(root, dockerfile)
     ours = b"".join(stream)
     random.seed(11)
     expected_name = process_dockerfile(str(dockerfile), str(root))

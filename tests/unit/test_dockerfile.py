@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bench.dockerfile import base_images
+from bench.context.dockerfile import base_images
 
 REPO = Path(__file__).resolve().parents[2]
 

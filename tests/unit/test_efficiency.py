@@ -1,7 +1,7 @@
 """The fast efficiency (leaves without trees, stacking only for whiteouts) against a plain
 model of dive's walk: every layer's whole tree, the layers below always stacked.
 
-The model is what bench/efficiency.py computed before the fast path, itself checked
+The model is what bench/layers/efficiency.py computed before the fast path, itself checked
 against dive 0.13.1 (tests/unit/test_layers.py, tests/docker/test_layers.py). Random
 layers, from a seeded generator, use few names so that paths meet: whiteouts of files
 and of directories, whiteouts of paths that never existed, opaque markers, parents that
@@ -15,8 +15,8 @@ from collections.abc import Sequence
 
 import pytest
 
-from bench.efficiency import _leaf_sizes, _Tree, efficiency, layer_leaves
-from bench.savestream import Entry
+from bench.layers.efficiency import _leaf_sizes, _Tree, efficiency, layer_leaves
+from bench.layers.savestream import Entry
 
 _NAMES = ("a", "b", "c", "d")
 _ODD_NAMES = (".wh.a", ".wh.c", ".wh..wh..opq", ".wh..wh..plnk")

@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from bench.httpbody import READING_SWITCH_SECONDS, dechunked, limited, socket_blocks
+from bench.engine.httpbody import READING_SWITCH_SECONDS, dechunked, limited, socket_blocks
 
 
 def _chunked(parts: list[bytes], extension: bytes = b"") -> bytes:

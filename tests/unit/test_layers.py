@@ -1,7 +1,7 @@
 """The layer analysis on `docker save` archives built in the test (no Docker).
 
 tests/unit/scenario.py's image, worked out by hand with dive's definitions
-(bench/efficiency.py), R being the length of the RECORD file:
+(bench/layers/efficiency.py), R being the length of the RECORD file:
 
 - layer 0 (base): etc/config 1000, usr/big 5000, usr/keep 300, usr/lib/{a 400, b 600},
   bin/busybox 2000, bin/sh a symlink (0 in its header, 7 bytes of target);
@@ -27,13 +27,12 @@ import tarfile
 import pytest
 from zlib_ng import zlib_ng
 
-from bench import compressed as compressed_module
-from bench.deflate import deflate_size
-from bench.efficiency import efficiency
-from bench.findings import describe
-from bench.layers import analyse_stream, base_layer_count, layer_instructions
-from bench.models import ImageAnalysis
-from bench.savestream import (
+from bench.layers import compressed as compressed_module
+from bench.layers.analysis import analyse_stream, base_layer_count, layer_instructions
+from bench.layers.deflate import deflate_size
+from bench.layers.efficiency import efficiency
+from bench.layers.findings import describe
+from bench.layers.savestream import (
     Entry,
     ForwardReader,
     UnreadableImage,
@@ -43,6 +42,7 @@ from bench.savestream import (
     decode_header,
     read_save_stream,
 )
+from bench.models import ImageAnalysis
 from tests.unit import scenario
 from tests.unit.savetar import Item, LayerSpec, chunks, layer_tar, save_tar
 

@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 
+from bench.commands.perf import perf_data, render_saved
 from bench.errors import BenchError
-from bench.perf import Pair, verdict
-from bench.perf_command import perf_data, render_saved
-from bench.perf_layers import LayersComparison
-from bench.perf_overhead import (
+from bench.perf.builds import Pair, verdict
+from bench.perf.layers import LayersComparison
+from bench.perf.overhead import (
     OTHER,
     TIMED_BUILDS,
     TIMED_SMOKE,
@@ -24,7 +24,7 @@ from bench.perf_overhead import (
     Overhead,
     from_run,
 )
-from bench.perf_render import render
+from bench.perf.render import render
 from tests.unit.sample_results import sample_run
 
 GOLDEN = Path(__file__).parent / "golden" / "perf.md"

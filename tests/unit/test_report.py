@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from bench.models import BuildStep, Finding, RunResult, Sample, VariantResult
-from bench.report import STANDIN_NOTE, render_markdown, write_csv
+from bench.report.latest import STANDIN_NOTE, render_markdown, write_csv
 from tests.unit.sample_results import RUN_ID, sample_run
 
 GOLDEN = Path(__file__).parent / "golden" / "latest.md"

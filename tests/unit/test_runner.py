@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 
 from bench import manifest
-from bench.analysis_phase import analyse_pending, with_analysis
 from bench.models import ImageAnalysis, Sample, VariantResult
-from bench.phases import PhaseClock
-from bench.progress import SilentProgress
-from bench.runner import PendingAnalysis, RunOptions, measure_variant
+from bench.run.analysis_phase import analyse_pending, with_analysis
+from bench.run.measure import PendingAnalysis, RunOptions, measure_variant
+from bench.run.phases import PhaseClock
+from bench.run.progress import SilentProgress
 from tests.unit.fakes import FakeWorkbench
 
 REPO = Path(__file__).resolve().parents[2]
@@ -186,7 +186,7 @@ def test_untimed_work_is_clocked_per_phase() -> None:
     )
     seconds = dict(clock.totals())
     # Every phase of a variant's untimed work is there; timed builds are not phases, and
-    # the layer analysis comes after every variant's (bench/analysis_phase.py).
+    # the layer analysis comes after every variant's (bench/run/analysis_phase.py).
     assert set(seconds) == {"scratch copies", "smoke test", "warm-up builds"}
     assert all(value >= 0 for value in seconds.values())
 

@@ -7,13 +7,13 @@ import posixpath
 
 import pytest
 
-from bench.models import SizeGroup
-from bench.size_groups import (
+from bench.layers.size_groups import (
     canonical_name,
     classify,
     distribution_owners,
     shown_groups,
 )
+from bench.models import SizeGroup
 
 SITE = "usr/local/lib/python3.11/site-packages"
 OWNERS = distribution_owners(

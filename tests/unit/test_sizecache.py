@@ -7,8 +7,8 @@ import json
 import os
 from pathlib import Path
 
-from bench.layers import analyse_stream
-from bench.sizecache import HEAD_BYTES, METHOD, CachedSizer, SizeCache
+from bench.layers.analysis import analyse_stream
+from bench.layers.sizecache import HEAD_BYTES, METHOD, CachedSizer, SizeCache
 from tests.unit import scenario
 from tests.unit.savetar import LayerSpec, chunks, save_tar
 

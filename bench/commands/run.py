@@ -1,0 +1,162 @@
+"""The `run`, `smoke` and `report` commands: wire options to the runner and the report."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from bench import manifest, storage
+from bench.engine.buildkit import find_cli
+from bench.errors import EXIT_FAILED, EXIT_OK, BenchError
+from bench.models import SCENARIOS, RunResult
+from bench.report import latest as report
+from bench.report.charts import write_charts
+from bench.report.matrix import render_matrix
+from bench.run import session as benchmark
+from bench.run.measure import RunOptions
+from bench.run.progress import ConsoleProgress
+from bench.units import format_bytes, format_seconds
+
+
+def _selected(args: argparse.Namespace) -> tuple[manifest.Manifest, tuple[manifest.Variant, ...]]:
+    loaded = manifest.load(args.manifest)
+    return loaded, loaded.select([*args.variants, *args.variant_options])
+
+
+def run(args: argparse.Namespace) -> int:
+    loaded, variants = _selected(args)
+    builders = _builders(args.builder)
+    versions = _python_versions(args.python)
+    options = RunOptions(
+        repeat=args.repeat,
+        scenarios=tuple(args.scenarios or SCENARIOS),
+        compressed=not args.no_compressed,
+        build_args=_build_args(args.build_args),
+        smoke_timeout_seconds=args.smoke_timeout,
+        skip_missing_bases=len(versions) > 1,
+    )
+    results: list[RunResult] = []
+    paths: list[Path] = []
+    exit_code = EXIT_OK
+    # One run (one results file) per builder and Python version: each is a complete,
+    # self-describing measurement; the report lines them up.
+    for builder in builders:
+        for version in versions:
+            if len(builders) > 1 or len(versions) > 1:
+                print(f"== builder {builder}, Python {version or 'default'} ==", flush=True)
+            request = benchmark.RunRequest(
+                manifest=loaded,
+                variants=variants,
+                options=options,
+                out_dir=args.out,
+                keep_images=args.keep_images,
+                network=args.network,
+                pip_index_url=args.pip_index_url,
+                builder=builder,
+                python_version=version,
+            )
+            progress = ConsoleProgress(total_variants=len(variants))
+            result, path, code = benchmark.run(request, progress)
+            results.append(result)
+            paths.append(path)
+            exit_code = max(exit_code, code)
+            print(f"results: {path}")
+            _print_summary(result)
+    if not args.no_report:
+        written = write_reports(results, paths, args.report_dir)
+        print("report:  " + ", ".join(str(p) for p in written))
+    return exit_code
+
+
+def _builders(choice: str) -> list[str]:
+    if choice == "sdk":
+        return ["sdk"]
+    if find_cli() is None:
+        if choice == "both":
+            raise BenchError(
+                "--builder both needs the docker CLI for BuildKit, which is not "
+                "installed (`apt-get install docker.io`)"
+            )
+        print(
+            "note: no docker CLI for BuildKit; building with the SDK (classic) builder",
+            file=sys.stderr,
+        )
+        return ["sdk"]
+    return ["sdk", "buildkit"] if choice == "both" else ["buildkit"]
+
+
+def _python_versions(text: str | None) -> list[str | None]:
+    if not text:
+        return [None]  # each Dockerfile's own default
+    versions = [part.strip() for part in text.split(",") if part.strip()]
+    for version in versions:
+        if not all(piece.isdigit() for piece in version.split(".")):
+            raise BenchError(f"--python {text!r}: expected versions like 3.11,3.13")
+    return list(dict.fromkeys(versions))
+
+
+def _build_args(pairs: list[str]) -> dict[str, str]:
+    parsed = {}
+    for pair in pairs:
+        name, equals, value = pair.partition("=")
+        if not equals or not name.strip():
+            raise BenchError(f"--build-arg {pair.split('=')[0]!r}: expected NAME=VALUE")
+        parsed[name.strip()] = value
+    return parsed
+
+
+def smoke(args: argparse.Namespace) -> int:
+    loaded, variants = _selected(args)
+    options = RunOptions(repeat=1, scenarios=("cold",), compressed=False, analyse=False)
+    request = benchmark.RunRequest(
+        manifest=loaded, variants=variants, options=options, out_dir=args.out
+    )
+    result, path, _ = benchmark.run(request, ConsoleProgress(total_variants=len(variants)))
+    failed = False
+    for variant in result.variants:
+        smoke_result = variant.smoke
+        if smoke_result is None:
+            print(f"{variant.name:12} not tested: {variant.reason}")
+            failed = True
+        elif smoke_result.ok:
+            memory = format_bytes(smoke_result.memory_bytes or 0)
+            print(
+                f"{variant.name:12} ok: healthy after "
+                f"{format_seconds(smoke_result.ready_seconds or 0)}, {memory} memory"
+            )
+        else:
+            failed = True
+            print(f"{variant.name:12} FAILED: {smoke_result.reason}")
+            for line in smoke_result.log_tail[-5:]:
+                print(f"{'':14}| {line}")
+    print(f"results: {path}")
+    return EXIT_FAILED if failed else EXIT_OK
+
+
+def report_command(args: argparse.Namespace) -> int:
+    paths = list(args.results) or [storage.latest_results(Path("reports/results"))]
+    runs = [storage.load(path) for path in paths]
+    for written in write_reports(runs, paths, args.report_dir):
+        print(f"wrote {written}")
+    return EXIT_OK
+
+
+def write_reports(runs: list[RunResult], sources: list[Path], report_dir: Path) -> list[Path]:
+    """latest.md and samples.csv, regenerated from results (never edited by hand)."""
+    report_dir.mkdir(parents=True, exist_ok=True)
+    markdown = report_dir / "latest.md"
+    csv = report_dir / "samples.csv"
+    charts = write_charts(runs, report_dir)  # PNGs next to latest.md, linked relatively
+    matrix = render_matrix(runs)
+    text = report.render_markdown(runs, chart_paths=charts)
+    storage.write_text_atomic(markdown, text + ("\n" + matrix if matrix else ""))
+    report.write_csv(runs, csv)
+    return [markdown, csv, *(report_dir / name for name in charts.values())]
+
+
+def _print_summary(result: RunResult) -> None:
+    for variant in result.variants:
+        size = format_bytes(variant.image.size_bytes) if variant.image else "-"
+        status = "ok" if variant.status == "ok" else f"{variant.status}: {variant.reason}"
+        print(f"  {variant.name:12} {size:>9}  {status}", file=sys.stdout)

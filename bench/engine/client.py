@@ -1,0 +1,531 @@
+"""The only module that talks to Docker (through the Docker SDK for Python).
+
+Nothing from docker-py leaves this module: callers get plain values and frozen records,
+and every Docker failure becomes a BenchError or a failed outcome.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import ssl
+import time
+from collections.abc import Callable, Generator, Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import docker
+import docker.errors
+import requests.exceptions
+import urllib3.exceptions
+
+from bench.context.listing import context_upload
+from bench.context.tar import ContextReadError
+from bench.engine import httpbody
+from bench.engine.buildlog import StepTracker
+from bench.engine.history import instruction as _instruction
+from bench.errors import BenchError
+from bench.models import BuildOutcome, EngineInfo, ImageFacts, Layer, PullOutcome
+
+# Builds and pulls can be silent for minutes (pip resolving, a large layer extracting).
+_API_TIMEOUT_SECONDS = 900
+_CONNECTION_ERRORS = (
+    docker.errors.DockerException,
+    requests.exceptions.ConnectionError,
+    # A stream cut mid-way (the engine died during a build or pull).
+    urllib3.exceptions.HTTPError,
+    requests.exceptions.ChunkedEncodingError,
+    ConnectionError,
+    FileNotFoundError,
+)
+
+
+_DEFAULT_SOCKET = "unix:///var/run/docker.sock"
+
+
+def _check_unix_socket(docker_host: str) -> None:
+    """Fail fast and cleanly on a dead unix socket (docker-py leaks a socket when it does)."""
+    if not docker_host.startswith("unix://"):
+        return
+    path = docker_host.removeprefix("unix://")
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
+        probe.settimeout(5)
+        try:
+            probe.connect(path)
+        except OSError as error:
+            reason = (
+                "no such socket"
+                if isinstance(error, FileNotFoundError)
+                else (error.strerror or str(error))
+            )
+            raise BenchError(
+                f"no Docker engine answers at {docker_host} ({reason}); "
+                "start one, or run `python -m bench lab up` for a private lab engine"
+            ) from error
+
+
+def _describe(host: str | None) -> str:
+    return host or os.environ.get("DOCKER_HOST") or "the default Docker socket"
+
+
+class Engine:
+    """A connected Docker engine."""
+
+    def __init__(self, docker_host: str | None = None, timeout_seconds: float = 10.0) -> None:
+        self.docker_host = docker_host or os.environ.get("DOCKER_HOST") or ""
+        _check_unix_socket(docker_host or os.environ.get("DOCKER_HOST") or _DEFAULT_SOCKET)
+        client: docker.DockerClient | None = None
+        try:
+            if docker_host:
+                client = docker.DockerClient(base_url=docker_host, timeout=_API_TIMEOUT_SECONDS)
+            else:
+                client = docker.from_env(timeout=_API_TIMEOUT_SECONDS)
+            client.api.timeout = max(1, round(timeout_seconds))  # a short probe
+            client.ping()
+            client.api.timeout = _API_TIMEOUT_SECONDS
+        except _CONNECTION_ERRORS as error:
+            if client is not None:
+                client.close()  # a half-made client holds a socket
+            raise BenchError(
+                f"no Docker engine answers at {_describe(docker_host)} ({_short(error)}); "
+                "start one, or run `python -m bench lab up` for a private lab engine"
+            ) from error
+        self._docker = client
+        self._api = client.api
+        # Images committed by builds that were stopped before they ended (Ctrl-C, SIGTERM):
+        # no label reaches them, and only this object saw their ids.
+        self._abandoned: list[str] = []
+
+    @staticmethod
+    def reachable(docker_host: str | None = None, timeout_seconds: float = 5.0) -> bool:
+        try:
+            Engine(docker_host, timeout_seconds=timeout_seconds).close()
+        except BenchError:
+            return False
+        return True
+
+    def close(self) -> None:
+        self._docker.close()
+
+    def info(self) -> EngineInfo:
+        try:
+            version = self._docker.version()
+            info = self._docker.info()
+        except _CONNECTION_ERRORS as error:
+            raise _lost(error) from error
+        return EngineInfo(
+            docker_host=self.docker_host or "default",
+            server_version=str(version.get("Version", "unknown")),
+            api_version=str(version.get("ApiVersion", "unknown")),
+            storage_driver=str(info.get("Driver", "unknown")),
+            operating_system=str(info.get("OperatingSystem", "unknown")),
+            cpus=int(info.get("NCPU", 0)),
+        )
+
+    # Images -----------------------------------------------------------------------------
+
+    def image_id(self, reference: str) -> str | None:
+        try:
+            return str(self._api.inspect_image(reference)["Id"])
+        except docker.errors.ImageNotFound:
+            return None
+        except _CONNECTION_ERRORS as error:
+            raise _lost(error) from error
+
+    def image_facts(self, reference: str) -> ImageFacts:
+        try:
+            inspected = self._api.inspect_image(reference)
+            history = self._api.history(reference)
+        except _CONNECTION_ERRORS as error:
+            raise _lost(error) from error
+        labels = (inspected.get("Config") or {}).get("Labels") or {}
+        # History is newest first; layers read better oldest first, as the Dockerfile does.
+        layers = tuple(
+            Layer(
+                instruction=_instruction(str(entry.get("CreatedBy", ""))),
+                size_bytes=int(entry.get("Size", 0)),
+                created_by=str(entry.get("CreatedBy", "")),
+            )
+            for entry in reversed(history)
+        )
+        return ImageFacts(
+            image_id=str(inspected["Id"]),
+            size_bytes=int(inspected.get("Size", 0)),
+            layers=layers,
+            labels=tuple(sorted((str(k), str(v)) for k, v in labels.items())),
+        )
+
+    def image_labels(self, reference: str) -> dict[str, str]:
+        try:
+            inspected = self._api.inspect_image(reference)
+        except docker.errors.ImageNotFound:
+            return {}
+        except _CONNECTION_ERRORS as error:
+            raise _lost(error) from error
+        return dict((inspected.get("Config") or {}).get("Labels") or {})
+
+    def pull(self, reference: str) -> PullOutcome:
+        was_present = self.image_id(reference) is not None
+        repository, _, tag = reference.rpartition(":")
+        if not repository or "/" in tag:
+            repository, tag = reference, "latest"
+        started = time.perf_counter()
+        try:
+            for event in self._api.pull(repository, tag=tag, stream=True, decode=True):
+                if "error" in event:
+                    return PullOutcome(
+                        reference,
+                        False,
+                        time.perf_counter() - started,
+                        was_present,
+                        error=str(event["error"]).strip(),
+                    )
+        except docker.errors.APIError as error:
+            return PullOutcome(
+                reference, False, time.perf_counter() - started, was_present, _short(error)
+            )
+        except _CONNECTION_ERRORS as error:
+            raise _lost(error) from error
+        return PullOutcome(reference, True, time.perf_counter() - started, was_present)
+
+    def push(self, reference: str) -> None:
+        repository, _, tag = reference.rpartition(":")
+        try:
+            for event in self._api.push(repository, tag=tag, stream=True, decode=True):
+                if "error" in event:
+                    raise BenchError(f"push of {reference} failed: {event['error']}")
+        except _CONNECTION_ERRORS as error:
+            raise _lost(error) from error
+
+    def tag(self, source: str, target: str) -> None:
+        repository, _, tag = target.rpartition(":")
+        try:
+            self._api.tag(source, repository, tag)
+        except _CONNECTION_ERRORS as error:
+            raise _lost(error) from error
+
+    def images_with_label(self, label: str) -> list[str]:
+        """Ids of the images that carry `label` (as key or key=value)."""
+        try:
+            return [str(i["Id"]) for i in self._api.images(filters={"label": label})]
+        except _CONNECTION_ERRORS as error:
+            raise _lost(error) from error
+
+    def remove_image(self, reference: str) -> bool:
+        try:
+            self._api.remove_image(reference, force=False, noprune=False)
+        except docker.errors.ImageNotFound:
+            return False
+        except docker.errors.APIError:
+            # In use by a container or by a child image of ours being removed later:
+            # leaving it is safer than forcing.
+            return False
+        except _CONNECTION_ERRORS as error:
+            raise _lost(error) from error
+        return True
+
+    def build_cache_ids(self) -> set[str]:
+        """Ids of BuildKit's cache records (the classic builder's cache is images)."""
+        try:
+            usage = self._api.df()
+        except _CONNECTION_ERRORS as error:
+            raise _lost(error) from error
+        return {str(record["ID"]) for record in usage.get("BuildCache") or []}
+
+    def prune_build_cache(self, ids: set[str]) -> None:
+        """Remove exactly these BuildKit cache records (one call each: the engine's filter
+        takes a single id), children before parents, over a few passes."""
+        remaining = set(ids)
+        for _ in range(5):
+            for record_id in sorted(remaining):
+                try:
+                    # all=True: without it BuildKit keeps the records of a build's local
+                    # sources (the context, the Dockerfile), which only that build made.
+                    self._api.prune_builds(
+                        filters={"id": record_id},  # type: ignore[arg-type]
+                        all=True,
+                    )
+                except docker.errors.APIError:
+                    continue  # in use, or a parent whose child goes first: next pass
+                except _CONNECTION_ERRORS as error:
+                    raise _lost(error) from error
+            left = remaining & self.build_cache_ids()
+            if not left or left == remaining:
+                return
+            remaining = left
+
+    # Builds -----------------------------------------------------------------------------
+
+    def build(
+        self,
+        context_dir: Path,
+        dockerfile: Path,
+        tag: str,
+        *,
+        nocache: bool,
+        buildargs: Mapping[str, str] | None = None,
+        labels: Mapping[str, str] | None = None,
+        network_mode: str | None = None,
+        on_step: Callable[[str], None] | None = None,
+    ) -> BuildOutcome:
+        """Build with the classic builder; the outcome carries per-step timings."""
+        started = time.perf_counter()
+        tracker = StepTracker(started)
+        try:
+            context, dockerfile_name = context_upload(context_dir, dockerfile)
+        except OSError as error:
+            tracker.error = f"cannot read the build context: {error}"
+        else:
+            request = {
+                "fileobj": context,
+                "custom_context": True,
+                "dockerfile": dockerfile_name,
+                "tag": tag,
+                "nocache": nocache,
+                "rm": True,
+                "forcerm": True,
+                "pull": False,
+                "decode": True,
+                "buildargs": dict(buildargs or {}),
+                "labels": dict(labels or {}),
+                "network_mode": network_mode,
+            }
+            self._follow_build(request, tracker, on_step)
+        finished = time.perf_counter()
+        steps = tracker.finish(finished)
+        ok = tracker.error is None and tracker.image_id is not None
+        return BuildOutcome(
+            ok=ok,
+            duration_seconds=finished - started,
+            steps=steps,
+            image_id=tracker.image_id if ok else None,
+            error=None if ok else (tracker.error or "the build produced no image"),
+            log_tail=tracker.log_tail,
+            unreachable_images=tracker.unreachable_images(ok),
+        )
+
+    def _follow_build(
+        self,
+        request: dict[str, Any],
+        tracker: StepTracker,
+        on_step: Callable[[str], None] | None,
+    ) -> None:
+        try:
+            stream: Iterator[dict[str, Any]] = self._api.build(**request)
+            # Taken now: an interrupt raised inside the generator ends it, frame and all.
+            response = _response_of(stream)
+            try:
+                for event in stream:
+                    before = tracker.current_instruction
+                    tracker.feed(event, time.perf_counter())
+                    if on_step and tracker.current_instruction != before:
+                        on_step(tracker.current_instruction or "")
+            except BaseException:
+                self._abandon(response, tracker)
+                raise
+        except ContextReadError as error:
+            tracker.error = str(error)  # the user's file, read while it was being sent
+        except docker.errors.APIError as error:
+            tracker.error = _short(error)
+        except docker.errors.DockerException as error:
+            tracker.error = _short(error)  # e.g. an invalid tag: this build fails, not the run
+        except _CONNECTION_ERRORS as error:
+            raise _lost(error) from error
+
+    def _abandon(self, response: Any, tracker: StepTracker) -> None:
+        """Stop the engine's side of a build we stopped following, and note what it left.
+
+        The engine goes on building while the connection is open, and a build interrupted
+        by Ctrl-C would otherwise finish after the run's cleanup: a labelled image nobody
+        deletes. Closing the connection makes the engine cancel at the next step and kill
+        the running one; its container (ours: named in our build's output) is removed here
+        as well, so the images the build committed can be deleted right away.
+        """
+        # Nothing here may hide the interrupt that brought us here.
+        if response is not None:
+            with contextlib.suppress(Exception):
+                response.close()
+        if tracker.running_container is not None:
+            with contextlib.suppress(Exception):  # gone already, or the engine is lost
+                self._api.remove_container(tracker.running_container, force=True, v=True)
+        for image_id in tracker.unreachable_images(False):
+            if image_id not in self._abandoned:
+                self._abandoned.append(image_id)
+
+    def abandoned_images(self) -> tuple[str, ...]:
+        """Images committed by builds that were stopped before they ended."""
+        return tuple(self._abandoned)
+
+    # Containers -------------------------------------------------------------------------
+
+    def start_container(
+        self, image: str, labels: Mapping[str, str], network_mode: str = "none"
+    ) -> str:
+        try:
+            container = self._api.create_container(
+                image,
+                labels=dict(labels),
+                host_config=self._api.create_host_config(network_mode=network_mode),
+            )
+            container_id = str(container["Id"])
+            self._api.start(container_id)
+        except docker.errors.APIError as error:
+            raise BenchError(f"could not start a container of {image}: {_short(error)}") from error
+        except _CONNECTION_ERRORS as error:
+            raise _lost(error) from error
+        return container_id
+
+    def container_state(self, container_id: str) -> tuple[bool, int | None]:
+        """(running, exit code if it has exited)."""
+        try:
+            state = self._api.inspect_container(container_id)["State"]
+        except _CONNECTION_ERRORS as error:
+            raise _lost(error) from error
+        running = bool(state.get("Running"))
+        return running, None if running else int(state.get("ExitCode", -1))
+
+    def exec_in(self, container_id: str, argv: list[str]) -> tuple[int, str]:
+        try:
+            created = self._api.exec_create(container_id, argv, stdout=True, stderr=True)
+            output = self._api.exec_start(created["Id"])
+            exit_code = self._api.exec_inspect(created["Id"]).get("ExitCode")
+        except docker.errors.APIError as error:
+            return -1, _short(error)
+        except _CONNECTION_ERRORS as error:
+            raise _lost(error) from error
+        text = output.decode(errors="replace") if isinstance(output, bytes) else str(output)
+        return (int(exit_code) if exit_code is not None else -1), text
+
+    def container_logs(self, container_id: str, tail: int = 20) -> tuple[str, ...]:
+        try:
+            raw = self._api.logs(container_id, tail=tail)
+        except docker.errors.APIError:
+            return ()
+        except _CONNECTION_ERRORS as error:
+            raise _lost(error) from error
+        return tuple(raw.decode(errors="replace").splitlines())
+
+    def container_memory_bytes(self, container_id: str) -> int | None:
+        try:
+            # one_shot: memory needs one sample; without it the engine waits for a second
+            # one (for CPU percentages), about a second per smoke test, all of it overhead.
+            stats = self._api.stats(container_id, stream=False, one_shot=True)
+        except docker.errors.InvalidVersion:  # API < 1.41 has no one-shot stats
+            try:
+                stats = self._api.stats(container_id, stream=False)
+            except (docker.errors.APIError, *_CONNECTION_ERRORS):
+                return None
+        except (docker.errors.APIError, *_CONNECTION_ERRORS):
+            return None
+        memory = stats.get("memory_stats") or {}
+        usage = memory.get("usage")
+        if usage is None:
+            return None
+        # Like `docker stats`: page cache that can be reclaimed is not the app's memory.
+        cache = (memory.get("stats") or {}).get("total_inactive_file") or (
+            memory.get("stats") or {}
+        ).get("inactive_file", 0)
+        return int(usage) - int(cache or 0)
+
+    def remove_container(self, container_id: str) -> None:
+        try:
+            self._api.remove_container(container_id, force=True, v=True)
+        except docker.errors.NotFound:
+            return
+        except _CONNECTION_ERRORS as error:
+            raise _lost(error) from error
+
+    def containers_with_label(self, label: str) -> list[str]:
+        try:
+            found = self._api.containers(all=True, filters={"label": label})
+        except _CONNECTION_ERRORS as error:
+            raise _lost(error) from error
+        return [str(c["Id"]) for c in found]
+
+    def save(self, reference: str) -> Generator[bytes | memoryview, None, None]:
+        """`docker save` as a stream of chunks: the image is never held in memory."""
+        try:
+            # What docker-py's get_image does, but its generator yields the engine's 32 KiB
+            # HTTP chunks one by one through urllib3 (~1 s of CPU per GB); the body is read
+            # from the socket instead (bench/engine/httpbody.py). `Connection: close` makes the
+            # end of the body the end of the connection.
+            api: Any = self._api
+            response = api._get(
+                api._url("/images/{0}/get", reference),
+                stream=True,
+                headers={"Connection": "close"},
+            )
+            api._raise_for_status(response)
+            with response:
+                yield from _body(response)
+        except docker.errors.NotFound as error:
+            raise BenchError(f"no image {reference} on the engine") from error
+        except (*_CONNECTION_ERRORS, EOFError) as error:
+            raise _lost(error) from error
+
+    def diff_ids(self, reference: str) -> tuple[str, ...] | None:
+        """The image's layer digests (RootFS.Layers), bottom first; None if there is none."""
+        try:
+            inspected = self._api.inspect_image(reference)
+        except docker.errors.ImageNotFound:
+            return None
+        except _CONNECTION_ERRORS as error:
+            raise _lost(error) from error
+        return tuple(str(layer) for layer in (inspected.get("RootFS") or {}).get("Layers") or [])
+
+    def tagged_images(self) -> list[str]:
+        """Every repository:tag on the engine."""
+        try:
+            images = self._api.images()
+        except _CONNECTION_ERRORS as error:
+            raise _lost(error) from error
+        return sorted(
+            str(tag)
+            for image in images
+            for tag in image.get("RepoTags") or []
+            if tag != "<none>:<none>"
+        )
+
+
+def _body(response: Any) -> Iterator[bytes | memoryview]:
+    """A streamed response's body; straight from its socket where docker-py's stack
+    (requests, urllib3, http.client) allows, through http.client otherwise (TLS, ssh)."""
+    message = getattr(response.raw, "_fp", None)  # http.client.HTTPResponse
+    buffered: Any = getattr(message, "fp", None)  # its buffered socket file
+    sock = getattr(getattr(buffered, "raw", None), "_sock", None)  # as docker-py finds it
+    if message is None or not isinstance(sock, socket.socket) or isinstance(sock, ssl.SSLSocket):
+        source = message or response.raw
+        while chunk := source.read(1 << 20):
+            yield chunk
+        return
+    # The headers were read through the buffer, which may already hold some of the body.
+    head = buffered.read1(len(buffered.peek()))
+    blocks = httpbody.socket_blocks(sock, head)
+    if message.chunked:
+        yield from httpbody.dechunked(blocks)
+    elif message.length is not None:
+        yield from httpbody.limited(blocks, message.length)
+    else:
+        yield from blocks
+
+
+def _response_of(stream: Iterator[Any]) -> Any:
+    """The HTTP response behind docker-py's build stream: the generator's argument, which
+    docker-py gives no other way to reach (None if its shape ever changes)."""
+    frame = getattr(stream, "gi_frame", None)
+    response = frame.f_locals.get("response") if frame is not None else None
+    return response if callable(getattr(response, "close", None)) else None
+
+
+def _short(error: BaseException) -> str:
+    explanation = getattr(error, "explanation", None)
+    text = str(explanation or error)
+    return " ".join(text.split())[:500]
+
+
+def _lost(error: BaseException) -> BenchError:
+    if isinstance(error, docker.errors.DockerException):
+        # The engine answered, and said no: not a lost connection.
+        return BenchError(f"Docker refused: {_short(error)}")
+    return BenchError(f"lost the Docker engine: {_short(error)}")

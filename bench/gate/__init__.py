@@ -1,0 +1,1 @@
+"""The size and cache-regression gate: baseline, rules as pure functions, rendering."""

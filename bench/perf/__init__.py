@@ -1,0 +1,1 @@
+"""The harness measured against its peers (`docker build`, dive): `python -m bench perf`."""

@@ -1,0 +1,1 @@
+"""Views regenerated from results files: markdown, CSV, charts. No Docker."""

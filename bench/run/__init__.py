@@ -1,0 +1,1 @@
+"""Manifest -> results: a run's session, one function per scenario, the smoke test, progress."""

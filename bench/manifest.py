@@ -160,7 +160,9 @@ def _rules(entry: dict[str, Any], fail: Any) -> LayerRules:
         value = entry[field]
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise fail(field, "expected a number")
-        if value < low or (high is not None and value > high):
+        if high is None and value < low:
+            raise fail(field, f"expected a value of at least {low}")
+        if high is not None and not low <= value <= high:
             raise fail(field, f"expected a value between {low} and {high}")
         return float(value)
 

@@ -2,7 +2,34 @@
 
 from __future__ import annotations
 
+import re
+import shlex
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Literal, get_args
+
+# Closed sets: mypy strict checks every comparison against them.
+Status = Literal["ok", "failed", "skipped"]
+Scenario = Literal["pull", "cold", "edit", "noop"]
+SCENARIOS: tuple[Scenario, ...] = get_args(Scenario)
+# How reports, charts and progress lines name each scenario.
+SCENARIO_LABELS: dict[Scenario, str] = {
+    "pull": "pull",
+    "cold": "cold build",
+    "edit": "edit rebuild",
+    "noop": "no-op rebuild",
+}
+# The scenarios that time a build (pull is network work).
+BUILD_SCENARIOS: tuple[Scenario, ...] = ("cold", "edit", "noop")
+
+# A command that installs dependencies: re-running it after a code edit is the cache bust the
+# naive variant demonstrates. `pip install --no-deps .` (the project itself, after its
+# dependencies) is not one.
+_INSTALL_COMMAND = re.compile(
+    r"\b(pip3? install|python3? -m pip install|poetry install|uv (pip install|sync)|"
+    r"pipenv install|conda install|npm (ci|install)|yarn install)\b"
+)
+_COMMAND_SEPARATOR = re.compile(r"&&|\|\||;|\||\n")
 
 
 @dataclass(frozen=True)
@@ -31,6 +58,42 @@ class BuildStep:
         if self.duration_seconds < 0:
             raise ValueError(f"negative step duration: {self.duration_seconds}")
 
+    @property
+    def installs_dependencies(self) -> bool:
+        """True for a RUN step with a command that installs dependencies (the one rule)."""
+        if not self.instruction.upper().startswith("RUN "):
+            return False
+        for command in _COMMAND_SEPARATOR.split(self.instruction[4:]):
+            if _INSTALL_COMMAND.search(command) and "--no-deps" not in _words(command):
+                return True
+        return False
+
+
+def _words(command: str) -> list[str]:
+    try:
+        return shlex.split(command)
+    except ValueError:  # an unbalanced quote in a shell fragment: words split on blanks
+        return command.split()
+
+
+def counted_steps(steps: Sequence[BuildStep]) -> tuple[BuildStep, ...]:
+    """The steps a rebuild count is out of: FROM lines and the ARGs before the first FROM
+    are left out, since they do no work in a rebuild (the one rule for report, gate and
+    progress; older results recorded them as not cached)."""
+    counted = []
+    seen_from = False
+    for step in steps:
+        is_from = step.instruction.upper().startswith("FROM ")
+        seen_from = seen_from or is_from
+        if seen_from and not is_from:
+            counted.append(step)
+    return tuple(counted)
+
+
+def rerun_steps(steps: Sequence[BuildStep]) -> tuple[BuildStep, ...]:
+    """Counted steps that were not cache hits: what a rebuild ran again."""
+    return tuple(step for step in counted_steps(steps) if not step.cached)
+
 
 @dataclass(frozen=True)
 class BuildOutcome:
@@ -48,8 +111,8 @@ class BuildOutcome:
 
     @property
     def rerun_steps(self) -> tuple[BuildStep, ...]:
-        """Steps that were not cache hits (FROM and metadata-only steps included)."""
-        return tuple(step for step in self.steps if not step.cached)
+        """Steps that ran again instead of hitting the cache (see `rerun_steps`)."""
+        return rerun_steps(self.steps)
 
 
 @dataclass(frozen=True)
@@ -84,15 +147,13 @@ class ImageFacts:
 
 # Results of a run ----------------------------------------------------------------------------
 
-SCENARIOS = ("pull", "cold", "edit", "noop")
-
 
 @dataclass(frozen=True)
 class Sample:
     """One timed measurement of one scenario. Failed samples are kept, with their reason."""
 
     variant: str
-    scenario: str
+    scenario: Scenario
     repeat: int
     ok: bool
     duration_seconds: float | None
@@ -108,7 +169,18 @@ class Sample:
 
     @property
     def rerun_steps(self) -> tuple[BuildStep, ...]:
-        return tuple(step for step in self.steps if not step.cached)
+        """Steps that ran again instead of hitting the cache (see `rerun_steps`)."""
+        return rerun_steps(self.steps)
+
+    @property
+    def counted_steps(self) -> tuple[BuildStep, ...]:
+        """The steps `rerun_steps` is counted out of."""
+        return counted_steps(self.steps)
+
+    @property
+    def reinstalled_dependencies(self) -> tuple[BuildStep, ...]:
+        """Re-run steps that install dependencies: a code edit busted the dependency cache."""
+        return tuple(step for step in self.rerun_steps if step.installs_dependencies)
 
 
 @dataclass(frozen=True)
@@ -274,6 +346,16 @@ class ImageResult:
     # Schema 2: what every layer holds (None in schema-1 files, or when not analysed).
     analysis: ImageAnalysis | None = None
 
+    @property
+    def layers_with_bytes(self) -> int:
+        """Layers that add bytes: what "layers" means in reports, the gate and baselines."""
+        return count_layers_with_bytes(self.layers)
+
+
+def count_layers_with_bytes(layers: Sequence[Layer]) -> int:
+    """Layers (of an image's history) that add bytes; metadata-only steps add none."""
+    return sum(1 for layer in layers if layer.size_bytes > 0)
+
 
 @dataclass(frozen=True)
 class VariantResult:
@@ -282,7 +364,7 @@ class VariantResult:
     name: str
     description: str
     dockerfile: str
-    status: str
+    status: Status
     reason: str | None = None
     pull: PullOutcome | None = None
     samples: tuple[Sample, ...] = ()
@@ -291,7 +373,7 @@ class VariantResult:
     smoke: SmokeResult | None = None
 
     def __post_init__(self) -> None:
-        if self.status not in ("ok", "failed", "skipped"):
+        if self.status not in get_args(Status):
             raise ValueError(f"unknown status {self.status!r}")
         if self.status != "ok" and not self.reason:
             raise ValueError("a failed or skipped variant needs a reason")

@@ -183,6 +183,13 @@ def _decode(hint: Any, value: object, where: str) -> object:
         return _decode(inner, value, where)
     if origin is tuple:
         return _decode_tuple(typing.get_args(hint), value, where)
+    if origin is typing.Literal:
+        allowed = typing.get_args(hint)
+        if value in allowed:
+            return value
+        raise _Invalid(
+            where, f"expected one of {', '.join(map(repr, allowed))}, got {_kind(value)}"
+        )
     if dataclasses.is_dataclass(hint):
         return _decode_dataclass(hint, value, where)
     if hint is float:

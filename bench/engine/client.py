@@ -24,8 +24,8 @@ from bench.context.listing import context_upload
 from bench.context.tar import ContextReadError
 from bench.engine import httpbody
 from bench.engine.buildlog import StepTracker
-from bench.engine.history import instruction as _instruction
 from bench.errors import BenchError
+from bench.layers.history import instruction as _instruction
 from bench.models import BuildOutcome, EngineInfo, ImageFacts, Layer, PullOutcome
 
 # Builds and pulls can be silent for minutes (pip resolving, a large layer extracting).

@@ -67,7 +67,7 @@ def from_run(run: RunResult) -> Baseline:
                 name=result.name,
                 size_bytes=result.image.size_bytes,
                 compressed_bytes=result.image.compressed_bytes,
-                layer_count=sum(1 for layer in layers if layer.size_bytes > 0),
+                layer_count=result.image.layers_with_bytes,
                 layers=layers,
             )
         )

@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Literal
 
 from bench.gate.baseline import Baseline, BaselineLayer
-from bench.manifest import Variant
-from bench.models import Layer, RunResult, VariantResult
+from bench.manifest import LayerRules, Variant
+from bench.models import ImageResult, Layer, RunResult, VariantResult
+from bench.units import format_bytes
 
-# A step that installs dependencies: re-running it after a code edit is the cache bust the
-# naive variant demonstrates.
-DEPENDENCY_STEP = re.compile(
-    r"\b(pip3? install|python3? -m pip install|poetry install|uv (pip install|sync)|"
-    r"pipenv install|conda install|npm (ci|install)|yarn install)\b"
-)
+VerdictStatus = Literal["pass", "fail", "new", "missing"]
 
 
 @dataclass(frozen=True)
@@ -44,7 +40,7 @@ class LayerChange:
 @dataclass(frozen=True)
 class Verdict:
     variant: str
-    status: str  # pass, fail, new, missing
+    status: VerdictStatus
     baseline_bytes: int | None
     current_bytes: int | None
     budget_bytes: int | None
@@ -130,7 +126,7 @@ def _verdict(
             reasons.append(
                 f"grew {size - base.size_bytes:,} bytes, more than the {allowed:,} allowed"
             )
-        layer_count = sum(1 for layer in result.image.layers if layer.size_bytes > 0)
+        layer_count = result.image.layers_with_bytes
         if layer_count - base.layer_count > tolerance.max_new_layers:
             reasons.append(
                 f"{layer_count - base.layer_count} more layers than the baseline "
@@ -138,14 +134,9 @@ def _verdict(
             )
         grown = changed_layers(base.layers, result.image.layers)
     if variant is not None:
-        if variant.rules.max_layers is not None:
-            layer_count = sum(1 for layer in result.image.layers if layer.size_bytes > 0)
-            if layer_count > variant.rules.max_layers:
-                reasons.append(
-                    f"{layer_count} layers, more than max_layers {variant.rules.max_layers}"
-                )
+        reasons += layer_rule_failures(result.image, variant.rules)
         reasons += _cache_regression(result, variant)
-    status = "fail" if reasons else ("pass" if base is not None else "new")
+    status: VerdictStatus = "fail" if reasons else ("pass" if base is not None else "new")
     if base is None and not reasons:
         reasons.append("no baseline for this variant yet")
     return Verdict(
@@ -165,13 +156,54 @@ def _cache_regression(result: VariantResult, variant: Variant) -> list[str]:
     for sample in result.samples:
         if sample.scenario != "edit" or not sample.ok:
             continue
-        rerun = [s.instruction for s in sample.rerun_steps if DEPENDENCY_STEP.search(s.instruction)]
+        rerun = sample.reinstalled_dependencies
         if rerun:
             return [
-                f"a code edit re-ran the dependency step `{rerun[0][:60]}` "
+                f"a code edit re-ran the dependency step `{rerun[0].instruction[:60]}` "
                 "(the manifest says it must not)"
             ]
     return []
+
+
+def layer_rule_failures(image: ImageResult, rules: LayerRules) -> list[str]:
+    """The manifest's dive-style rules (dive --ci: lowestEfficiency, highestWastedBytes,
+    highestUserWastedPercent) that the image breaks; a rule that is set but cannot be
+    checked, for want of a layer analysis, fails too rather than passing unseen."""
+    failures = []
+    if rules.max_layers is not None and image.layers_with_bytes > rules.max_layers:
+        failures.append(
+            f"{image.layers_with_bytes} layers, more than max_layers {rules.max_layers}"
+        )
+    wanted = [
+        name
+        for name in ("min_efficiency", "max_wasted_bytes", "max_wasted_share")
+        if getattr(rules, name) is not None
+    ]
+    analysis = image.analysis
+    if analysis is None:
+        return failures + [
+            f"{name} is set but the image has no layer analysis to check it against"
+            for name in wanted
+        ]
+    if rules.min_efficiency is not None and analysis.efficiency < rules.min_efficiency:
+        failures.append(
+            f"efficiency {analysis.efficiency:.2%}, below min_efficiency {rules.min_efficiency:.2%}"
+        )
+    if rules.max_wasted_bytes is not None and analysis.wasted_bytes > rules.max_wasted_bytes:
+        failures.append(
+            f"{format_bytes(analysis.wasted_bytes)} wasted, more than max_wasted_bytes "
+            f"{format_bytes(rules.max_wasted_bytes)}"
+        )
+    if rules.max_wasted_share is not None:
+        # dive's share: wasted bytes over the bytes of every layer but the first.
+        user_bytes = sum(layer.size_bytes for layer in analysis.layers[1:])
+        share = analysis.wasted_bytes / user_bytes if user_bytes else 0.0
+        if share > rules.max_wasted_share:
+            failures.append(
+                f"{share:.2%} of the bytes added on top of the first layer wasted, more "
+                f"than max_wasted_share {rules.max_wasted_share:.2%}"
+            )
+    return failures
 
 
 def changed_layers(

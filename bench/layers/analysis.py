@@ -14,9 +14,9 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any, NamedTuple
 
-from bench.engine.history import instruction
 from bench.layers import findings as findings_module
 from bench.layers.efficiency import LayerLeaves, efficiency, layer_leaves
+from bench.layers.history import instruction
 from bench.layers.overlay import Hidden, OverlayTree
 from bench.layers.savestream import SavedImage, SavedLayer, clean_path, read_save_stream
 from bench.layers.size_groups import LayerFiles, group_sizes, layer_files

@@ -24,6 +24,7 @@ from bench.models import (
     ImageResult,
     PullOutcome,
     Sample,
+    Scenario,
     SmokeResult,
     VariantResult,
 )
@@ -287,7 +288,7 @@ def _pull(bench: Workbench, reference: str) -> PullOutcome:
     return bench.pull(reference)
 
 
-def _sample(variant: str, scenario: str, repeat: int, outcome: BuildOutcome) -> Sample:
+def _sample(variant: str, scenario: Scenario, repeat: int, outcome: BuildOutcome) -> Sample:
     return Sample(
         variant=variant,
         scenario=scenario,

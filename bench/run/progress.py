@@ -47,7 +47,7 @@ class ConsoleProgress:
         )
         rerun = ""
         if sample.ok and sample.scenario in ("edit", "noop"):
-            rerun = f", {len(sample.rerun_steps)} of {len(sample.steps)} steps re-ran"
+            rerun = f", {len(sample.rerun_steps)} of {len(sample.counted_steps)} steps re-ran"
         self._finish_line(f"{self._label}: {outcome}{rerun}")
 
     def note(self, text: str) -> None:

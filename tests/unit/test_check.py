@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -13,7 +14,7 @@ from bench.cli import main
 from bench.gate import baseline as baseline_module
 from bench.gate.render import render_markdown, render_terminal
 from bench.gate.rules import Tolerance, check
-from bench.models import Layer, RunResult, VariantResult
+from bench.models import ImageAnalysis, Layer, RunResult, VariantResult
 from tests.unit.sample_results import sample_run
 
 VARIANTS = {v.name: v for v in manifest.load().variants}
@@ -174,3 +175,82 @@ def test_bad_baseline_is_one_line_and_exit_2(
     assert main(["check", str(results), "--baseline", str(base)]) == 2
     error = capsys.readouterr().err
     assert expected in error and str(base) in error and len(error.strip().splitlines()) == 1
+
+
+def _slim_with_rules(**rules: Any) -> dict[str, manifest.Variant]:
+    slim = VARIANTS["slim"]
+    return {**VARIANTS, "slim": replace(slim, rules=replace(slim.rules, **rules))}
+
+
+def _slim_analysis(run: RunResult) -> ImageAnalysis:
+    slim = next(v for v in run.variants if v.name == "slim")
+    assert slim.image is not None and slim.image.analysis is not None
+    return slim.image.analysis
+
+
+def test_min_efficiency_is_dives_lowest_efficiency() -> None:
+    run = _ok_run()
+    efficiency = _slim_analysis(run).efficiency
+    at_limit = check(run, None, _slim_with_rules(min_efficiency=efficiency))
+    assert not at_limit.failed
+    above = check(run, None, _slim_with_rules(min_efficiency=min(1.0, efficiency + 0.001)))
+    reasons = _verdict(above, "slim").reasons  # type: ignore[attr-defined]
+    assert above.failed
+    assert any("below min_efficiency" in reason for reason in reasons), reasons
+
+
+def test_max_wasted_bytes_is_dives_highest_wasted_bytes() -> None:
+    run = _ok_run()
+    wasted = _slim_analysis(run).wasted_bytes
+    assert wasted > 0
+    assert not check(run, None, _slim_with_rules(max_wasted_bytes=wasted)).failed
+    over = check(run, None, _slim_with_rules(max_wasted_bytes=wasted - 1))
+    reasons = _verdict(over, "slim").reasons  # type: ignore[attr-defined]
+    assert over.failed
+    assert any("more than max_wasted_bytes" in reason for reason in reasons), reasons
+
+
+def test_max_wasted_share_is_over_the_bytes_above_the_first_layer() -> None:
+    run = _ok_run()
+    analysis = _slim_analysis(run)
+    # dive's highestUserWastedPercent: wasted bytes over every layer's bytes but the first.
+    user_bytes = sum(layer.size_bytes for layer in analysis.layers[1:])
+    share = analysis.wasted_bytes / user_bytes
+    assert share != analysis.wasted_bytes / analysis.size_bytes
+    assert not check(run, None, _slim_with_rules(max_wasted_share=share)).failed
+    over = check(run, None, _slim_with_rules(max_wasted_share=share * 0.99))
+    reasons = _verdict(over, "slim").reasons  # type: ignore[attr-defined]
+    assert over.failed
+    assert any("more than max_wasted_share" in reason for reason in reasons), reasons
+
+
+def test_a_layer_rule_without_an_analysis_fails_instead_of_passing_unseen() -> None:
+    run = _ok_run()
+
+    def unanalysed(variant: VariantResult) -> VariantResult:
+        if variant.image is None:
+            return variant
+        return replace(variant, image=replace(variant.image, analysis=None))
+
+    bare = replace(run, variants=tuple(unanalysed(v) for v in run.variants))
+    assert not check(bare, None, VARIANTS).failed  # no rule set: nothing to check
+    result = check(bare, None, _slim_with_rules(min_efficiency=0.5, max_wasted_share=0.1))
+    reasons = _verdict(result, "slim").reasons  # type: ignore[attr-defined]
+    assert result.failed
+    assert "min_efficiency is set but the image has no layer analysis to check it against" in (
+        reasons
+    )
+    assert any(reason.startswith("max_wasted_share is set") for reason in reasons)
+
+
+def test_the_layer_count_rule_counts_layers_with_bytes() -> None:
+    run = _ok_run()
+    slim = next(v for v in run.variants if v.name == "slim")
+    assert slim.image is not None
+    with_bytes = slim.image.layers_with_bytes
+    assert 0 < with_bytes < len(slim.image.layers)  # metadata steps add no layer
+    assert not check(run, None, _slim_with_rules(max_layers=with_bytes)).failed
+    result = check(run, None, _slim_with_rules(max_layers=with_bytes - 1))
+    assert f"{with_bytes} layers, more than max_layers {with_bytes - 1}" in (
+        _verdict(result, "slim").reasons  # type: ignore[attr-defined]
+    )

@@ -90,3 +90,28 @@ def test_unknown_variant_on_the_command_line(project: Path) -> None:
     loaded = manifest.load(project / "variants.toml")
     with pytest.raises(BenchError, match=r"unknown variant fat in .*; known: slim"):
         loaded.select(["fat"])
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ("min_efficiency = 1.5", "field 'min_efficiency': expected a value between 0 and 1"),
+        ("min_efficiency = 'high'", "field 'min_efficiency': expected a number"),
+        ("max_wasted_share = -0.1", "field 'max_wasted_share': expected a value between 0 and 1"),
+        ("max_wasted_bytes = 'lots'", "field 'max_wasted_bytes': expected a size like"),
+        ("max_layers = 0", "field 'max_layers': expected a value of at least 1"),
+        ("min_eficiency = 0.9", "field 'min_eficiency': unknown field"),
+    ],
+)
+def test_layer_rules_reject_bad_values(project: Path, line: str, expected: str) -> None:
+    assert expected in _error(project, GOOD + line + "\n")
+
+
+def test_layer_rules_load(project: Path) -> None:
+    (project / "variants.toml").write_text(
+        GOOD
+        + "max_layers = 12\nmin_efficiency = 0.95\nmax_wasted_bytes = '20 MB'\n"
+        + "max_wasted_share = 0.1\n"
+    )
+    (variant,) = manifest.load(project / "variants.toml").variants
+    assert variant.rules == manifest.LayerRules(12, 0.95, 20_000_000, 0.1)

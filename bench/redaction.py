@@ -8,7 +8,32 @@ from dataclasses import replace
 from urllib.parse import urlsplit
 
 from bench.models import BuildOutcome, ImageFacts
-from bench.storage import is_secret_key, redact
+
+_SECRET_KEY = re.compile(r"TOKEN|SECRET|PASSWORD|KEY", re.IGNORECASE)
+# scheme://userinfo@ : userinfo cannot contain '/', '?', '#' or whitespace.
+_URL_CREDENTIALS = re.compile(r"(?P<scheme>\b[A-Za-z][A-Za-z0-9+.-]*://)[^\s/?#]+@")
+# Only secret keys match, so the scan also finds `api_key=` inside another setting's value.
+_SECRET_SETTING = re.compile(
+    r"(?<![A-Za-z0-9_])(?P<key>[A-Za-z0-9_-]*?(?:TOKEN|SECRET|PASSWORD|KEY)[A-Za-z0-9_-]*)="
+    r"(?:\"[^\"]*\"|'[^']*'|[^\s,;&\"']*)",
+    re.IGNORECASE,
+)
+
+
+def is_secret_key(key: str) -> bool:
+    """True for names like GITHUB_TOKEN, db_password, AWS_SECRET_ACCESS_KEY, api-key."""
+    return bool(_SECRET_KEY.search(key))
+
+
+def redact_value(key: str, value: str) -> str:
+    """The value to record for a KEY=VALUE setting: *** for secret keys, URLs without creds."""
+    return "***" if is_secret_key(key) else redact(value)
+
+
+def redact(text: str) -> str:
+    """Hide URL credentials (`https://***@host`) and values of *TOKEN*/*SECRET*/... settings."""
+    text = _SECRET_SETTING.sub(r"\g<key>=***", text)
+    return _URL_CREDENTIALS.sub(r"\g<scheme>***@", text)
 
 
 class Scrubber:

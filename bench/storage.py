@@ -6,7 +6,6 @@ import contextlib
 import dataclasses
 import json
 import os
-import re
 import tempfile
 import types
 import typing
@@ -26,16 +25,6 @@ from bench.models import RunResult
 #   3 (2026-11): top-level `harness_seconds`, pairs of phase and wall seconds of the run's
 #     untimed work (bench/run/phases.py). Older files read with an empty list.
 SCHEMA_VERSION = 3
-
-_SECRET_KEY = re.compile(r"TOKEN|SECRET|PASSWORD|KEY", re.IGNORECASE)
-# scheme://userinfo@ : userinfo cannot contain '/', '?', '#' or whitespace.
-_URL_CREDENTIALS = re.compile(r"(?P<scheme>\b[A-Za-z][A-Za-z0-9+.-]*://)[^\s/?#]+@")
-# Only secret keys match, so the scan also finds `api_key=` inside another setting's value.
-_SECRET_SETTING = re.compile(
-    r"(?<![A-Za-z0-9_])(?P<key>[A-Za-z0-9_-]*?(?:TOKEN|SECRET|PASSWORD|KEY)[A-Za-z0-9_-]*)="
-    r"(?:\"[^\"]*\"|'[^']*'|[^\s,;&\"']*)",
-    re.IGNORECASE,
-)
 
 
 class _Invalid(Exception):
@@ -267,22 +256,3 @@ def latest_results(directory: Path) -> Path:
             f"no results in {directory}: run `python -m bench run` first, or name a results file"
         )
     return candidates[-1]
-
-
-# Secrets -------------------------------------------------------------------------------------
-
-
-def is_secret_key(key: str) -> bool:
-    """True for names like GITHUB_TOKEN, db_password, AWS_SECRET_ACCESS_KEY, api-key."""
-    return bool(_SECRET_KEY.search(key))
-
-
-def redact_value(key: str, value: str) -> str:
-    """The value to record for a KEY=VALUE setting: *** for secret keys, URLs without creds."""
-    return "***" if is_secret_key(key) else redact(value)
-
-
-def redact(text: str) -> str:
-    """Hide URL credentials (`https://***@host`) and values of *TOKEN*/*SECRET*/... settings."""
-    text = _SECRET_SETTING.sub(r"\g<key>=***", text)
-    return _URL_CREDENTIALS.sub(r"\g<scheme>***@", text)

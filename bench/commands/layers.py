@@ -14,7 +14,7 @@ import sys
 import time
 from typing import TextIO
 
-from bench import storage
+from bench import redaction
 from bench.engine.client import Engine
 from bench.errors import EXIT_OK, BenchError
 from bench.lab import control
@@ -57,7 +57,7 @@ def run(args: argparse.Namespace) -> int:
     # History can hold secrets passed inline to RUN; the user's own image, but the output
     # may be pasted anywhere.
     layers = tuple(
-        dataclasses.replace(layer, instruction=storage.redact(layer.instruction))
+        dataclasses.replace(layer, instruction=redaction.redact(layer.instruction))
         for layer in analysis.layers
     )
     analysis = dataclasses.replace(analysis, layers=layers)

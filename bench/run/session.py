@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from types import FrameType
 
-from bench import storage
+from bench import redaction, storage
 from bench.engine import labels
 from bench.engine.buildkit import BuildKitBuilder
 from bench.engine.client import Engine
@@ -385,7 +385,7 @@ def _recorded_options(
         "network": network or "default",
         "keep_images": str(request.keep_images).lower(),
         "build_args": ",".join(
-            f"{k}={storage.redact_value(k, v)}" for k, v in sorted(options.build_args.items())
+            f"{k}={redaction.redact_value(k, v)}" for k, v in sorted(options.build_args.items())
         ),
     }
     return tuple(sorted(recorded.items()))

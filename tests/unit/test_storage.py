@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from bench import storage
+from bench import redaction, storage
 from bench.errors import BenchError
 from bench.models import RunResult
 from tests.unit.sample_results import sample_run
@@ -344,13 +344,13 @@ def test_latest_results_none(tmp_path: Path, exists: bool) -> None:
     ],
 )
 def test_redact(text: str, expected: str) -> None:
-    assert storage.redact(text) == expected
+    assert redaction.redact(text) == expected
 
 
 def test_redact_value() -> None:
-    assert storage.redact_value("HF_TOKEN", "hf_abc") == "***"
-    assert storage.redact_value("PIP_INDEX_URL", "https://u:p@h/simple") == "https://***@h/simple"
-    assert storage.redact_value("PIP_NO_INDEX", "1") == "1"
+    assert redaction.redact_value("HF_TOKEN", "hf_abc") == "***"
+    assert redaction.redact_value("PIP_INDEX_URL", "https://u:p@h/simple") == "https://***@h/simple"
+    assert redaction.redact_value("PIP_NO_INDEX", "1") == "1"
 
 
 def test_save_does_not_redact(tmp_path: Path) -> None:

@@ -24,14 +24,13 @@ from bench.engine import labels
 from bench.engine.buildkit import BuildKitBuilder
 from bench.engine.client import Engine
 from bench.errors import EXIT_SIGINT, EXIT_SIGTERM, BenchError
-from bench.lab import control
-from bench.lab.paths import LabPaths
 from bench.lab.standins import lab_registry_serves
 from bench.layers.sizecache import SizeCache
 from bench.manifest import Manifest, Variant
 from bench.models import ImageAnalysis, Provenance, RunResult, VariantResult
 from bench.run import phases
 from bench.run.analysis_phase import analyse_pending, with_analysis
+from bench.run.connection import Connection, build_settings, connect
 from bench.run.measure import (
     PendingAnalysis,
     Progress,
@@ -103,34 +102,6 @@ def _sigterm_raises() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
-def _connect() -> tuple[Engine, str, LabPaths]:
-    paths = LabPaths.default()
-    docker_host = control.resolve_docker_host(paths)
-    engine = Engine(docker_host)
-    mode = "lab" if docker_host == paths.docker_host else "online"
-    return engine, mode, paths
-
-
-def _build_settings(
-    request: RunRequest, mode: str, paths: LabPaths
-) -> tuple[dict[str, str], str | None]:
-    build_args: dict[str, str] = dict(request.options.build_args)
-    network = request.network
-    if request.python_version:
-        build_args["PYTHON_VERSION"] = request.python_version
-    if request.pip_index_url:
-        build_args["PIP_INDEX_URL"] = request.pip_index_url
-    elif mode == "lab":
-        # pip in the build cannot reach PyPI here: the lab's wheelhouse on loopback.
-        build_args["PIP_FIND_LINKS"] = paths.wheelhouse_url
-        build_args["PIP_NO_INDEX"] = "1"
-    if mode == "lab":
-        # The lab engine has no bridge: builds use the host network (BuildKit's RUN fails
-        # with "network bridge not found" otherwise).
-        network = network or "host"
-    return build_args, network
-
-
 def _writable(directory: Path) -> None:
     """Fail before any build if results could not be saved: a run must never be lost."""
     try:
@@ -168,16 +139,25 @@ class Session:
         self.clock = phases.PhaseClock()
         with self.clock.phase(phases.SETUP):
             _writable(request.out_dir)
-            self.engine, mode, paths = _connect()
+            connection = connect()
+            self.engine = connection.engine
             self.run_id = new_run_id()
-            build_args, network = _build_settings(request, mode, paths)
+            settings = build_settings(
+                connection,
+                build_args=request.options.build_args,
+                network=request.network,
+                python_version=request.python_version,
+                pip_index_url=request.pip_index_url,
+            )
             self.options = replace(
-                request.options, build_args=build_args, keep_images=request.keep_images
+                request.options, build_args=settings.build_args, keep_images=request.keep_images
             )
             builder = self._builder()
-            self._cache_before = self._build_cache_ids(builder, mode)
-            self.bench = self._workbench(builder, mode, paths, network)
-            self._provenance = self._describe(mode, network, buildkit=builder is not None)
+            self._cache_before = self._build_cache_ids(builder, connection.mode)
+            self.bench = self._workbench(builder, connection, settings.network)
+            self._provenance = self._describe(
+                connection.mode, settings.network, buildkit=builder is not None
+            )
         self.path = request.out_dir / f"{self.run_id}.json"
         self._finished: list[VariantResult] = []
         self._current: VariantResult | None = None  # the variant being measured, so far
@@ -216,8 +196,9 @@ class Session:
         return self.engine.build_cache_ids()
 
     def _workbench(
-        self, builder: BuildKitBuilder | None, mode: str, paths: LabPaths, network: str | None
+        self, builder: BuildKitBuilder | None, connection: Connection, network: str | None
     ) -> DockerWorkbench:
+        lab = connection.mode == "lab"
         return DockerWorkbench(
             self.engine,
             self.run_id,
@@ -225,8 +206,8 @@ class Session:
             network,
             smoke_spec=SmokeSpec(ready_timeout_seconds=self.options.smoke_timeout_seconds),
             builder=builder,
-            pull_allowed=lab_registry_serves if mode == "lab" else None,
-            size_cache=SizeCache(paths.cache_dir / "compressed-layers.json"),
+            pull_allowed=lab_registry_serves if lab else None,
+            size_cache=SizeCache(connection.paths.cache_dir / "compressed-layers.json"),
         )
 
     def _describe(self, mode: str, network: str | None, *, buildkit: bool) -> Provenance:

@@ -19,7 +19,6 @@ from pathlib import Path
 from types import FrameType
 
 from bench import storage
-from bench.context.scratch import remove_scratch
 from bench.engine import labels
 from bench.engine.buildkit import BuildKitBuilder
 from bench.engine.client import Engine
@@ -30,8 +29,9 @@ from bench.manifest import Manifest, Variant
 from bench.models import ImageAnalysis, Provenance, RunResult, VariantResult
 from bench.run import phases
 from bench.run.analysis_phase import analyse_pending, with_analysis
-from bench.run.connection import Connection, build_settings, connect
+from bench.run.connection import BuildSettings, Connection, build_settings, connect
 from bench.run.measure import (
+    Harness,
     PendingAnalysis,
     Progress,
     RunOptions,
@@ -39,6 +39,7 @@ from bench.run.measure import (
     internal_error,
     measure_variant,
 )
+from bench.run.scratch import ScratchCopies
 from bench.run.smoke import SmokeSpec
 from bench.run.workbench import DockerWorkbench
 
@@ -61,6 +62,7 @@ class RunRequest:
 
 
 def new_run_id() -> str:
+    """A new run's id: its UTC start time, then a random tail."""
     # Sorts by time; the random tail keeps two runs started in the same second apart.
     return f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
 
@@ -100,6 +102,17 @@ def _sigterm_raises() -> Iterator[None]:
         yield
     finally:
         signal.signal(signal.SIGTERM, previous)
+
+
+def _requested_settings(request: RunRequest, connection: Connection) -> BuildSettings:
+    """The request's build arguments and network, with what its engine needs added."""
+    return build_settings(
+        connection,
+        build_args=request.options.build_args,
+        network=request.network,
+        python_version=request.python_version,
+        pip_index_url=request.pip_index_url,
+    )
 
 
 def _writable(directory: Path) -> None:
@@ -142,13 +155,7 @@ class Session:
             connection = connect()
             self.engine = connection.engine
             self.run_id = new_run_id()
-            settings = build_settings(
-                connection,
-                build_args=request.options.build_args,
-                network=request.network,
-                python_version=request.python_version,
-                pip_index_url=request.pip_index_url,
-            )
+            settings = _requested_settings(request, connection)
             self.options = replace(
                 request.options, build_args=settings.build_args, keep_images=request.keep_images
             )
@@ -161,8 +168,9 @@ class Session:
         self.path = request.out_dir / f"{self.run_id}.json"
         self._finished: list[VariantResult] = []
         self._current: VariantResult | None = None  # the variant being measured, so far
-        self._scratch_dirs: list[Path] = []
+        self._scratch = ScratchCopies(self.run_id, self.clock)
         self._pending: list[PendingAnalysis] = []
+        self._harness = self._new_harness()
 
     def run(self) -> RunResult:
         """Measure every variant, analyse the images, clean up; the complete result."""
@@ -180,6 +188,19 @@ class Session:
                 self._clean_up(engine_may_be_gone=True)
             raise
         return self._finish()
+
+    def _new_harness(self) -> Harness:
+        """What measure_variant needs: the run's settings, and its session to report to."""
+        return Harness(
+            self.bench,
+            self.run_id,
+            self.options,
+            self.progress,
+            self.clock,
+            self._scratch,
+            checkpoint=self._checkpoint,
+            analyse_later=self._analyse_later,
+        )
 
     def _builder(self) -> BuildKitBuilder | None:
         if self.request.builder != "buildkit":
@@ -260,17 +281,7 @@ class Session:
     def _measure(self, variant: Variant) -> VariantResult:
         """One variant's row; a bug of ours makes it a failed row, a lost engine stops the run."""
         try:
-            return measure_variant(
-                self.bench,
-                variant,
-                self.run_id,
-                self.options,
-                self.progress,
-                self._checkpoint,
-                self._scratch_dirs,
-                self.clock,
-                self._pending,
-            )
+            return measure_variant(self._harness, variant)
         except BenchError as error:
             # The engine went away (or similar): keep what we have, stop the run.
             self._finish_variant(
@@ -281,6 +292,10 @@ class Session:
             raise BenchError(f"{error.message}; results so far are in {self.path}") from error
         except Exception as error:
             return crashed(variant, error)
+
+    def _analyse_later(self, item: PendingAnalysis) -> None:
+        """A measured image, analysed once every variant's timed work is done."""
+        self._pending.append(item)
 
     def _analyse_images(self) -> None:
         try:
@@ -341,8 +356,7 @@ class Session:
         # so they go even with --keep-images).
         unlabelled = self.bench.unlabelled_images()
         abandoned = self.engine.abandoned_images()
-        for scratch in list(self._scratch_dirs):
-            remove_scratch(scratch)
+        self._scratch.remove_all()
         try:
             self._remove_from_engine(unlabelled, abandoned)
         except BenchError:

@@ -22,13 +22,8 @@ from bench.perf.builds import Builders, Pair, make_big_context, measure_builds
 from bench.perf.layers import LayersComparison
 from bench.perf.overhead import Overhead
 from bench.perf.render import render
-from bench.run.measure import RunOptions
-from bench.run.session import (  # one place decides settings
-    RunRequest,
-    _build_settings,
-    _connect,
-    new_run_id,
-)
+from bench.run.connection import build_settings, connect
+from bench.run.session import new_run_id
 
 
 def _pair_data(pair: Pair) -> dict[str, object]:
@@ -46,14 +41,16 @@ def run(args: argparse.Namespace) -> int:
     loaded = manifest.load(args.manifest)
     (variant,) = loaded.select([args.variant])
     (layers_variant,) = loaded.select([args.layers_variant]) if args.layers_variant else (None,)
-    engine, mode, paths = _connect()
+    connection = connect()
+    engine = connection.engine
     run_id = new_run_id()
-    request = RunRequest(
-        manifest=loaded, variants=(variant,), options=RunOptions(), out_dir=args.out.parent
-    )
-    build_args, network = _build_settings(request, mode, paths)
+    settings = build_settings(connection)  # as `bench run` would build, with no options
     builders = Builders(
-        engine, engine.docker_host or "unix:///var/run/docker.sock", build_args, network, run_id
+        engine,
+        engine.docker_host or "unix:///var/run/docker.sock",
+        settings.build_args,
+        settings.network,
+        run_id,
     )
 
     def progress(text: str) -> None:
@@ -92,7 +89,7 @@ def run(args: argparse.Namespace) -> int:
     provenance: dict[str, object] = {
         "run_id": run_id,
         "engine": asdict(engine.info()),
-        "lab_mode": mode,
+        "lab_mode": connection.mode,
         "cli": builders.cli,
         "python": platform.python_version(),
     }

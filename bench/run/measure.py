@@ -1,7 +1,9 @@
 """Measure variants: pull, cold, edit and noop scenarios, a smoke test, and sizes.
 
 The runner talks to Docker only through the `Workbench` protocol, so unit tests drive the
-whole pipeline with a fake. Results are handed to `checkpoint` after every measurement.
+whole pipeline with a fake. Each scenario is a function that takes the variant's row and
+returns it with its samples added; the row goes to the harness's `checkpoint` after every
+measurement.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from pathlib import Path
 from typing import Protocol
 
 from bench.context.dockerfile import base_images
-from bench.context.scratch import apply_edit, measure_context, remove_scratch, scratch_copy
+from bench.context.scratch import apply_edit, measure_context
 from bench.errors import BenchError
 from bench.manifest import Variant
 from bench.models import (
@@ -29,6 +31,7 @@ from bench.models import (
     VariantResult,
 )
 from bench.run import phases
+from bench.run.scratch import ScratchCopies
 
 
 class Workbench(Protocol):
@@ -115,26 +118,39 @@ class RunOptions:
 
 
 def image_tag(variant: str, run_id: str) -> str:
+    """The tag a variant's builds in a run give their image."""
     return f"dockerfile-bench/{variant}:{run_id}"
 
 
-def measure_variant(
-    bench: Workbench,
-    variant: Variant,
-    run_id: str,
-    options: RunOptions,
-    progress: Progress,
-    checkpoint: Callable[[VariantResult], None],
-    scratch_dirs: list[Path],
-    clock: phases.PhaseClock | None = None,
-    pending: list[PendingAnalysis] | None = None,
-) -> VariantResult:
-    """All scenarios for one variant. A failure becomes data; only BenchError escapes.
+@dataclass(frozen=True)
+class Harness:
+    """What measuring a variant needs from its run; the session makes one for the run."""
 
-    `clock` gets the wall seconds of the untimed work, per phase (bench/run/phases.py); the
-    image to analyse is appended to `pending` (analysed by bench/run/analysis_phase.py).
-    """
-    clock = clock or phases.PhaseClock()
+    bench: Workbench
+    run_id: str
+    options: RunOptions
+    progress: Progress
+    clock: phases.PhaseClock  # wall seconds of the untimed work, per phase
+    scratch: ScratchCopies
+    # Called with the variant's row after every measurement: the session saves it.
+    checkpoint: Callable[[VariantResult], None]
+    # Called with the image to analyse once every variant's timed work is done
+    # (bench/run/analysis_phase.py); it comes as soon as the cold builds are, so a later
+    # crash of this variant's measurement does not lose it.
+    analyse_later: Callable[[PendingAnalysis], None]
+
+
+@dataclass(frozen=True)
+class BuildTarget:
+    """Where a variant's builds run: its scratch context, Dockerfile and image tag."""
+
+    context_dir: Path
+    dockerfile: Path
+    tag: str
+
+
+def measure_variant(harness: Harness, variant: Variant) -> VariantResult:
+    """All scenarios for one variant. A failure becomes data; only BenchError escapes."""
     result = VariantResult(
         name=variant.name,
         description=variant.description,
@@ -142,138 +158,200 @@ def measure_variant(
         status="ok",
         context=measure_context(variant.context, variant.dockerfile),
     )
-    checkpoint(result)
-    tag = image_tag(variant.name, run_id)
-
-    def add(sample: Sample) -> None:
-        nonlocal result
-        result = replace(result, samples=(*result.samples, sample))
-        progress.done(sample)
-        checkpoint(result)
-
-    bases = base_images(variant.dockerfile, options.build_args)
-    # Pull first, untimed as build work: pull time is network and is reported apart.
-    pulls = [_pull(bench, base) for base in bases]
-    failed_pull = next((p for p in pulls if not p.ok), None)
-    if "pull" in options.scenarios:
-        progress.start(variant.name, "pull", 1, 1)
-        add(
-            Sample(
-                variant.name,
-                "pull",
-                1,
-                failed_pull is None,
-                sum(p.duration_seconds for p in pulls),
-                error=failed_pull.error if failed_pull else None,
-            )
+    harness.checkpoint(result)
+    bases = base_images(variant.dockerfile, harness.options.build_args)
+    result = pull_bases(harness, result, bases)
+    if result.status != "ok":
+        return result
+    with harness.scratch.copy(variant.context) as context_dir:
+        target = BuildTarget(
+            context_dir,
+            _dockerfile_in(context_dir, variant),
+            image_tag(variant.name, harness.run_id),
         )
+        return _measure_builds(harness, variant, result, target, bases)
+
+
+def _measure_builds(
+    harness: Harness,
+    variant: Variant,
+    result: VariantResult,
+    target: BuildTarget,
+    bases: list[str],
+) -> VariantResult:
+    """The builds' scenarios, in a scratch copy of the context."""
+    options = harness.options
+    result, cold_images = cold_builds(harness, result, target)
+    if result.status != "ok":
+        return result
+    result = record_image(harness, result, target.tag, bases, cold_images)
+    if options.smoke:
+        result = smoke_test(harness, result, target.tag)
+    if "edit" in options.scenarios:
+        result = edit_builds(harness, result, target, variant.edit_file)
+    if "noop" in options.scenarios:
+        result = noop_builds(harness, result, target)
+    result = final_status(result)
+    harness.checkpoint(result)
+    return result
+
+
+def pull_bases(harness: Harness, result: VariantResult, bases: list[str]) -> VariantResult:
+    """Pull the bases; one that cannot be pulled fails the variant (or skips it)."""
+    # Pulled before any build, untimed as build work: pull time is network, reported apart.
+    pulls = [harness.bench.pull(base) for base in bases]
+    failed = next((p for p in pulls if not p.ok), None)
+    if "pull" in harness.options.scenarios:
+        harness.progress.start(result.name, "pull", 1, 1)
+        sample = Sample(
+            result.name,
+            "pull",
+            1,
+            failed is None,
+            sum(p.duration_seconds for p in pulls),
+            error=failed.error if failed else None,
+        )
+        result = _with_sample(harness, result, sample)
     result = replace(result, pull=pulls[-1] if pulls else None)
-    if failed_pull is not None and options.skip_missing_bases:
+    if failed is None:
+        return result
+    if harness.options.skip_missing_bases:
         result = replace(
-            result,
-            status="skipped",
-            reason=f"no {failed_pull.reference} base ({failed_pull.error})",
+            result, status="skipped", reason=f"no {failed.reference} base ({failed.error})"
         )
-        checkpoint(result)
-        return result
-    if failed_pull is not None:
-        result = replace(
-            result,
-            status="failed",
-            reason=f"base image {failed_pull.reference} cannot be pulled: {failed_pull.error}",
+    else:
+        reason = f"base image {failed.reference} cannot be pulled: {failed.error}"
+        result = replace(result, status="failed", reason=reason)
+    harness.checkpoint(result)
+    return result
+
+
+def cold_builds(
+    harness: Harness, result: VariantResult, target: BuildTarget
+) -> tuple[VariantResult, tuple[str, ...]]:
+    """Builds without the cache; the row and the ids of the images they made, oldest first.
+
+    Without the cold scenario, one build still makes the image the others need. A first
+    build that fails stops them: the rest would fail the same way.
+    """
+    options = harness.options
+    timed = "cold" in options.scenarios
+    repeats = options.repeat if timed else min(options.repeat, 1)
+    images: list[str] = []
+    built = False
+    for repeat in range(1, repeats + 1):
+        harness.progress.start(result.name, "cold", repeat, options.repeat)
+        outcome = _build(harness, target, nocache=True)
+        if outcome.ok and outcome.image_id:
+            images.append(outcome.image_id)
+        if timed:
+            result = _with_sample(harness, result, _sample(result.name, "cold", repeat, outcome))
+        built = built or outcome.ok
+        if not outcome.ok and repeat == 1:
+            break
+    if not built:
+        first_error = next((s for s in result.samples if s.scenario == "cold" and s.error), None)
+        reason = f"build failed: {first_error.error if first_error else '?'}"
+        result = replace(result, status="failed", reason=reason)
+        harness.checkpoint(result)
+    return result, tuple(images)
+
+
+def record_image(
+    harness: Harness,
+    result: VariantResult,
+    tag: str,
+    bases: list[str],
+    cold_images: tuple[str, ...],
+) -> VariantResult:
+    """The built image's size and layers; its analysis is handed to the session for later."""
+    # The analysis (a `docker save` pass) waits until every variant's timed work is done:
+    # bench/run/analysis_phase.py. The tag moves on with the cached builds; the id stays
+    # with what the last cold build made.
+    result = replace(result, image=_image(harness.bench, tag, bases))
+    options = harness.options
+    if (options.analyse or options.compressed) and cold_images:
+        harness.analyse_later(
+            PendingAnalysis(
+                result.name,
+                cold_images[-1],
+                bases[-1] if bases else None,
+                superseded=cold_images[:-1],
+            )
         )
-        checkpoint(result)
-        return result
+    harness.checkpoint(result)
+    return result
 
-    with clock.phase(phases.SCRATCH):
-        scratch = scratch_copy(variant.context, run_id)
-    scratch_dirs.append(scratch)
-    dockerfile = _dockerfile_in(scratch, variant)
-    try:
-        built = None
-        cold_images: list[str] = []
-        for repeat in range(1, options.repeat + 1):
-            if "cold" not in options.scenarios and built is not None:
-                break
-            progress.start(variant.name, "cold", repeat, options.repeat)
-            outcome = bench.build(scratch, dockerfile, tag, nocache=True, on_step=progress.step)
-            if outcome.ok and outcome.image_id:
-                cold_images.append(outcome.image_id)
-            if "cold" in options.scenarios:
-                add(_sample(variant.name, "cold", repeat, outcome))
-            if outcome.ok and built is None:
-                built = outcome
-            if not outcome.ok and built is None and repeat == 1:
-                break
-        if built is None:
-            first_error = next(
-                (s for s in result.samples if s.scenario == "cold" and s.error), None
-            )
-            result = replace(
-                result,
-                status="failed",
-                reason=f"build failed: {first_error.error if first_error else '?'}",
-            )
-            checkpoint(result)
-            return result
 
-        # The analysis (a `docker save` pass) waits until every variant's timed work is
-        # done: bench/run/analysis_phase.py. The tag moves on with the cached builds; the id
-        # stays with what the cold build made.
-        result = replace(result, image=_image(bench, tag, bases))
-        if (options.analyse or options.compressed) and cold_images and pending is not None:
-            pending.append(
-                PendingAnalysis(
-                    variant.name,
-                    cold_images[-1],
-                    bases[-1] if bases else None,
-                    superseded=tuple(cold_images[:-1]),
-                )
-            )
-        checkpoint(result)
-        if options.smoke:
-            progress.note(f"{variant.name}: smoke test")
-            with clock.phase(phases.SMOKE):
-                result = replace(result, smoke=bench.smoke(tag))
-            checkpoint(result)
+def smoke_test(harness: Harness, result: VariantResult, tag: str) -> VariantResult:
+    """Run the image and wait for it to be healthy; only the time to healthy is timed."""
+    harness.progress.note(f"{result.name}: smoke test")
+    with harness.clock.phase(phases.SMOKE):
+        result = replace(result, smoke=harness.bench.smoke(tag))
+    harness.checkpoint(result)
+    return result
 
-        if "edit" in options.scenarios:
-            for repeat in range(1, options.repeat + 1):
-                progress.start(variant.name, "edit", repeat, options.repeat)
-                with clock.phase(phases.WARM_UP):
-                    # Untimed: the cache then matches the tree, whatever ran before.
-                    bench.build(scratch, dockerfile, tag, nocache=False)
-                apply_edit(scratch, variant.edit_file, f"{run_id} #{repeat}")
-                outcome = bench.build(
-                    scratch, dockerfile, tag, nocache=False, on_step=progress.step
-                )
-                add(_sample(variant.name, "edit", repeat, outcome))
-        if "noop" in options.scenarios:
-            with clock.phase(phases.WARM_UP):
-                bench.build(scratch, dockerfile, tag, nocache=False)
-            for repeat in range(1, options.repeat + 1):
-                progress.start(variant.name, "noop", repeat, options.repeat)
-                outcome = bench.build(
-                    scratch, dockerfile, tag, nocache=False, on_step=progress.step
-                )
-                add(_sample(variant.name, "noop", repeat, outcome))
-        failures = [s for s in result.samples if not s.ok]
-        if failures:
-            result = replace(
-                result,
-                status="failed",
-                reason=f"{failures[0].scenario} build failed: {failures[0].error}",
-            )
-        elif result.smoke is not None and not result.smoke.ok:
-            result = replace(
-                result, status="failed", reason=f"smoke test failed: {result.smoke.reason}"
-            )
-        checkpoint(result)
-        return result
-    finally:
-        with clock.phase(phases.SCRATCH):
-            remove_scratch(scratch)
-        scratch_dirs.remove(scratch)
+
+def edit_builds(
+    harness: Harness, result: VariantResult, target: BuildTarget, edit_file: str
+) -> VariantResult:
+    """Builds with the cache after a one-line change to the code, each from the same state."""
+    options = harness.options
+    for repeat in range(1, options.repeat + 1):
+        harness.progress.start(result.name, "edit", repeat, options.repeat)
+        # Untimed: the cache then matches the tree, whatever ran before.
+        _warm_up(harness, target)
+        apply_edit(target.context_dir, edit_file, f"{harness.run_id} #{repeat}")
+        outcome = _build(harness, target, nocache=False)
+        result = _with_sample(harness, result, _sample(result.name, "edit", repeat, outcome))
+    return result
+
+
+def noop_builds(harness: Harness, result: VariantResult, target: BuildTarget) -> VariantResult:
+    """Builds with the cache and nothing changed: every step should be a cache hit."""
+    options = harness.options
+    _warm_up(harness, target)
+    for repeat in range(1, options.repeat + 1):
+        harness.progress.start(result.name, "noop", repeat, options.repeat)
+        outcome = _build(harness, target, nocache=False)
+        result = _with_sample(harness, result, _sample(result.name, "noop", repeat, outcome))
+    return result
+
+
+def final_status(result: VariantResult) -> VariantResult:
+    """Failed if any sample failed or the smoke test did; the first failure is the reason."""
+    failures = [s for s in result.samples if not s.ok]
+    if failures:
+        reason = f"{failures[0].scenario} build failed: {failures[0].error}"
+        return replace(result, status="failed", reason=reason)
+    if result.smoke is not None and not result.smoke.ok:
+        return replace(result, status="failed", reason=f"smoke test failed: {result.smoke.reason}")
+    return result
+
+
+def _build(harness: Harness, target: BuildTarget, *, nocache: bool) -> BuildOutcome:
+    """A timed build, its steps shown as they run."""
+    return harness.bench.build(
+        target.context_dir,
+        target.dockerfile,
+        target.tag,
+        nocache=nocache,
+        on_step=harness.progress.step,
+    )
+
+
+def _warm_up(harness: Harness, target: BuildTarget) -> None:
+    """An untimed cached build that fixes the cache state before timed ones."""
+    with harness.clock.phase(phases.WARM_UP):
+        harness.bench.build(target.context_dir, target.dockerfile, target.tag, nocache=False)
+
+
+def _with_sample(harness: Harness, result: VariantResult, sample: Sample) -> VariantResult:
+    """The row with one more sample, shown and saved."""
+    result = replace(result, samples=(*result.samples, sample))
+    harness.progress.done(sample)
+    harness.checkpoint(result)
+    return result
 
 
 def _dockerfile_in(scratch: Path, variant: Variant) -> Path:
@@ -282,10 +360,6 @@ def _dockerfile_in(scratch: Path, variant: Variant) -> Path:
         return scratch / variant.dockerfile.resolve().relative_to(variant.context.resolve())
     except ValueError:
         return variant.dockerfile  # outside the context: read, never modified
-
-
-def _pull(bench: Workbench, reference: str) -> PullOutcome:
-    return bench.pull(reference)
 
 
 def _sample(variant: str, scenario: Scenario, repeat: int, outcome: BuildOutcome) -> Sample:
@@ -332,6 +406,7 @@ def internal_error(error: BaseException) -> str:
 
 
 def skipped(variant: Variant, reason: str) -> VariantResult:
+    """A variant's row when it was not measured, and why."""
     return VariantResult(
         name=variant.name,
         description=variant.description,
@@ -341,4 +416,4 @@ def skipped(variant: Variant, reason: str) -> VariantResult:
     )
 
 
-__all__ = ["BenchError", "ContextStats", "RunOptions", "Workbench", "measure_variant"]
+__all__ = ["BenchError", "ContextStats", "Harness", "RunOptions", "Workbench", "measure_variant"]

@@ -11,7 +11,6 @@ import socket
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -24,15 +23,15 @@ from bench.engine import labels
 from bench.engine.buildkit import BuildKitBuilder
 from bench.engine.client import Engine
 from bench.errors import EXIT_SIGINT, EXIT_SIGTERM, BenchError
-from bench.lab import control
-from bench.lab.paths import LabPaths
 from bench.lab.standins import lab_registry_serves
 from bench.layers.sizecache import SizeCache
 from bench.manifest import Manifest, Variant
 from bench.models import ImageAnalysis, Provenance, RunResult, VariantResult
 from bench.run import phases
 from bench.run.analysis_phase import analyse_pending, with_analysis
+from bench.run.connection import BuildSettings, Connection, build_settings, connect
 from bench.run.measure import (
+    Harness,
     PendingAnalysis,
     Progress,
     RunOptions,
@@ -40,6 +39,7 @@ from bench.run.measure import (
     internal_error,
     measure_variant,
 )
+from bench.run.scratch import ScratchCopies
 from bench.run.smoke import SmokeSpec
 from bench.run.workbench import DockerWorkbench
 
@@ -62,6 +62,7 @@ class RunRequest:
 
 
 def new_run_id() -> str:
+    """A new run's id: its UTC start time, then a random tail."""
     # Sorts by time; the random tail keeps two runs started in the same second apart.
     return f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
 
@@ -103,32 +104,15 @@ def _sigterm_raises() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
-def _connect() -> tuple[Engine, str, LabPaths]:
-    paths = LabPaths.default()
-    docker_host = control.resolve_docker_host(paths)
-    engine = Engine(docker_host)
-    mode = "lab" if docker_host == paths.docker_host else "online"
-    return engine, mode, paths
-
-
-def _build_settings(
-    request: RunRequest, mode: str, paths: LabPaths
-) -> tuple[dict[str, str], str | None]:
-    build_args: dict[str, str] = dict(request.options.build_args)
-    network = request.network
-    if request.python_version:
-        build_args["PYTHON_VERSION"] = request.python_version
-    if request.pip_index_url:
-        build_args["PIP_INDEX_URL"] = request.pip_index_url
-    elif mode == "lab":
-        # pip in the build cannot reach PyPI here: the lab's wheelhouse on loopback.
-        build_args["PIP_FIND_LINKS"] = paths.wheelhouse_url
-        build_args["PIP_NO_INDEX"] = "1"
-    if mode == "lab":
-        # The lab engine has no bridge: builds use the host network (BuildKit's RUN fails
-        # with "network bridge not found" otherwise).
-        network = network or "host"
-    return build_args, network
+def _requested_settings(request: RunRequest, connection: Connection) -> BuildSettings:
+    """The request's build arguments and network, with what its engine needs added."""
+    return build_settings(
+        connection,
+        build_args=request.options.build_args,
+        network=request.network,
+        python_version=request.python_version,
+        pip_index_url=request.pip_index_url,
+    )
 
 
 def _writable(directory: Path) -> None:
@@ -146,159 +130,259 @@ def _writable(directory: Path) -> None:
 
 def run(request: RunRequest, progress: Progress) -> tuple[RunResult, Path, int]:
     """Measure every requested variant; returns the result, its file, and the exit code."""
-    clock = phases.PhaseClock()
-    setup_started = time.perf_counter()
-    _writable(request.out_dir)
-    engine, mode, paths = _connect()
-    run_id = new_run_id()
-    build_args, network = _build_settings(request, mode, paths)
-    options = replace(request.options, build_args=build_args, keep_images=request.keep_images)
-    builder = None
-    cache_before: set[str] | None = None
-    if request.builder == "buildkit":
-        builder = BuildKitBuilder(engine.docker_host or "unix:///var/run/docker.sock")
+    session = Session(request, progress)
+    result = session.run()
+    return result, session.path, exit_code(result)
+
+
+def exit_code(result: RunResult) -> int:
+    """0 when every variant is ok, 1 when any failed or was skipped."""
+    return 0 if all(v.status == "ok" for v in result.variants) else 1
+
+
+class Session:
+    """One run: its engine, settings and results file, what it has measured so far, and
+    what it must clean up. It saves after every measurement (storage.save is atomic), so
+    a run stopped at any point still leaves its results file."""
+
+    def __init__(self, request: RunRequest, progress: Progress) -> None:
+        """Connect and describe the run (its provenance); nothing is built or saved yet."""
+        self.request = request
+        self.progress = progress
+        self.clock = phases.PhaseClock()
+        with self.clock.phase(phases.SETUP):
+            _writable(request.out_dir)
+            connection = connect()
+            self.engine = connection.engine
+            self.run_id = new_run_id()
+            settings = _requested_settings(request, connection)
+            self.options = replace(
+                request.options, build_args=settings.build_args, keep_images=request.keep_images
+            )
+            builder = self._builder()
+            self._cache_before = self._build_cache_ids(builder, connection.mode)
+            self.bench = self._workbench(builder, connection, settings.network)
+            self._provenance = self._describe(
+                connection.mode, settings.network, buildkit=builder is not None
+            )
+        self.path = request.out_dir / f"{self.run_id}.json"
+        self._finished: list[VariantResult] = []
+        self._current: VariantResult | None = None  # the variant being measured, so far
+        self._scratch = ScratchCopies(self.run_id, self.clock)
+        self._pending: list[PendingAnalysis] = []
+        self._harness = self._new_harness()
+
+    def run(self) -> RunResult:
+        """Measure every variant, analyse the images, clean up; the complete result."""
+        self._save()
+        try:
+            with _sigterm_raises():
+                self._measure_variants()
+                self._analyse_images()
+        except (KeyboardInterrupt, Terminated) as interrupt:
+            code = EXIT_SIGTERM if isinstance(interrupt, Terminated) else EXIT_SIGINT
+            self._stop_interrupted()
+            raise BenchError(f"interrupted; results so far are in {self.path}", code) from None
+        except BenchError:
+            with _signals_ignored():
+                self._clean_up(engine_may_be_gone=True)
+            raise
+        return self._finish()
+
+    def _new_harness(self) -> Harness:
+        """What measure_variant needs: the run's settings, and its session to report to."""
+        return Harness(
+            self.bench,
+            self.run_id,
+            self.options,
+            self.progress,
+            self.clock,
+            self._scratch,
+            checkpoint=self._checkpoint,
+            analyse_later=self._analyse_later,
+        )
+
+    def _builder(self) -> BuildKitBuilder | None:
+        if self.request.builder != "buildkit":
+            return None  # the engine's classic builder, through the SDK
+        return BuildKitBuilder(self.engine.docker_host or "unix:///var/run/docker.sock")
+
+    def _build_cache_ids(self, builder: BuildKitBuilder | None, mode: str) -> set[str] | None:
+        """BuildKit's records before the run, to remove those it adds; None: remove none."""
         # BuildKit's cache is not images: in the lab (a private engine) the records this run
         # creates are removed at the end; on a user's engine they are left alone, since a
         # record cannot be told apart from one the user's own build made meanwhile.
-        cache_before = engine.build_cache_ids() if mode == "lab" else None
-    bench = DockerWorkbench(
-        engine,
-        run_id,
-        build_args,
-        network,
-        smoke_spec=SmokeSpec(ready_timeout_seconds=options.smoke_timeout_seconds),
-        builder=builder,
-        pull_allowed=lab_registry_serves if mode == "lab" else None,
-        size_cache=SizeCache(paths.cache_dir / "compressed-layers.json"),
-    )
-    bases = _bases(engine, request.variants, options)
-    provenance = Provenance(
-        engine=replace(engine.info(), builder="buildkit" if builder else "classic"),
-        lab_mode=mode,
-        bases_are_standins=any(kind == "stand-in" for _, kind in bases),
-        bases=bases,
-        python_version=platform.python_version(),
-        host=socket.gethostname(),
-        cpu_count=os.cpu_count() or 0,
-        git_sha=_git_sha(request.manifest.path.parent),
-        started_utc=_utc_now(),
-        options=_recorded_options(request, options, network),
-    )
-    path = request.out_dir / f"{run_id}.json"
-    finished: list[VariantResult] = []
-    current: list[VariantResult] = []
-    scratch_dirs: list[Path] = []
-    pending: list[PendingAnalysis] = []
+        if builder is None or mode != "lab":
+            return None
+        return self.engine.build_cache_ids()
 
-    def save(complete: bool = False) -> RunResult:
-        with clock.phase(phases.SAVING):
-            result = RunResult(
-                run_id,
-                provenance,
-                (*finished, *current),
-                complete,
-                _utc_now() if complete else None,
-                clock.totals(),
-            )
-            storage.save(result, path)
-        return result
-
-    def checkpoint(partial: VariantResult) -> None:
-        current[:] = [partial]
-        save()
-
-    def update(variant: str, change: Callable[[VariantResult], VariantResult]) -> None:
-        index = next(i for i, v in enumerate(finished) if v.name == variant)
-        finished[index] = change(finished[index])
-        save()
-
-    def analysed(item: PendingAnalysis, analysis: ImageAnalysis | None) -> None:
-        update(item.variant, lambda row: with_analysis(row, analysis, keep_tables=options.analyse))
-
-    def analysis_crashed(item: PendingAnalysis, error: Exception) -> None:
-        reason = f"layer analysis: {internal_error(error)}"
-        update(item.variant, lambda row: replace(row, status="failed", reason=reason))
-
-    def clean_up(engine_may_be_gone: bool = False) -> None:
-        bench.close()
-        _cleanup(
-            engine,
-            run_id,
-            request.keep_images,
-            scratch_dirs,
-            cache_before,
-            engine_may_be_gone=engine_may_be_gone,
-            unlabelled=bench.unlabelled_images(),
-            abandoned=engine.abandoned_images(),
+    def _workbench(
+        self, builder: BuildKitBuilder | None, connection: Connection, network: str | None
+    ) -> DockerWorkbench:
+        lab = connection.mode == "lab"
+        return DockerWorkbench(
+            self.engine,
+            self.run_id,
+            self.options.build_args,
+            network,
+            smoke_spec=SmokeSpec(ready_timeout_seconds=self.options.smoke_timeout_seconds),
+            builder=builder,
+            pull_allowed=lab_registry_serves if lab else None,
+            size_cache=SizeCache(connection.paths.cache_dir / "compressed-layers.json"),
         )
 
-    clock.add(phases.SETUP, time.perf_counter() - setup_started)
-    save()
-    try:
-        with _sigterm_raises():
-            for variant in request.variants:
-                try:
-                    outcome = measure_variant(
-                        bench,
-                        variant,
-                        run_id,
-                        options,
-                        progress,
-                        checkpoint,
-                        scratch_dirs,
-                        clock,
-                        pending,
-                    )
-                except BenchError as error:
-                    # The engine went away (or similar): keep what we have, stop the run.
-                    finished.append(
-                        replace(current[0], status="failed", reason=error.message)
-                        if current
-                        else crashed(variant, error)
-                    )
-                    current.clear()
-                    save()
-                    raise BenchError(f"{error.message}; results so far are in {path}") from error
-                except Exception as error:
-                    outcome = crashed(variant, error)
-                finished.append(outcome)
-                current.clear()
-                save()
+    def _describe(self, mode: str, network: str | None, *, buildkit: bool) -> Provenance:
+        bases = _bases(self.engine, self.request.variants, self.options)
+        return Provenance(
+            engine=replace(self.engine.info(), builder="buildkit" if buildkit else "classic"),
+            lab_mode=mode,
+            bases_are_standins=any(kind == "stand-in" for _, kind in bases),
+            bases=bases,
+            python_version=platform.python_version(),
+            host=socket.gethostname(),
+            cpu_count=os.cpu_count() or 0,
+            git_sha=_git_sha(self.request.manifest.path.parent),
+            started_utc=_utc_now(),
+            options=_recorded_options(self.request, self.options, network),
+        )
 
-            try:
-                analyse_pending(
-                    bench,
-                    pending,
-                    compressed=options.compressed,
-                    keep_images=request.keep_images,
-                    on_analysis=analysed,
-                    on_crash=analysis_crashed,
-                    progress=progress,
-                    clock=clock,
-                )
-            except BenchError as error:
-                raise BenchError(f"{error.message}; results so far are in {path}") from error
-    except (KeyboardInterrupt, Terminated) as interrupt:
-        code = EXIT_SIGTERM if isinstance(interrupt, Terminated) else EXIT_SIGINT
+    def _save(self, complete: bool = False) -> RunResult:
+        with self.clock.phase(phases.SAVING):
+            result = RunResult(
+                self.run_id,
+                self._provenance,
+                self._rows(),
+                complete,
+                _utc_now() if complete else None,
+                self.clock.totals(),
+            )
+            storage.save(result, self.path)
+        return result
+
+    def _rows(self) -> tuple[VariantResult, ...]:
+        """The finished variants' rows, then the one being measured as far as it got."""
+        current = () if self._current is None else (self._current,)
+        return (*self._finished, *current)
+
+    def _checkpoint(self, partial: VariantResult) -> None:
+        """The variant being measured, as far as it got: saved with the finished ones."""
+        self._current = partial
+        self._save()
+
+    def _finish_variant(self, row: VariantResult) -> None:
+        self._finished.append(row)
+        self._current = None
+        self._save()
+
+    def _measure_variants(self) -> None:
+        for variant in self.request.variants:
+            self._finish_variant(self._measure(variant))
+
+    def _measure(self, variant: Variant) -> VariantResult:
+        """One variant's row; a bug of ours makes it a failed row, a lost engine stops the run."""
+        try:
+            return measure_variant(self._harness, variant)
+        except BenchError as error:
+            # The engine went away (or similar): keep what we have, stop the run.
+            self._finish_variant(
+                replace(self._current, status="failed", reason=error.message)
+                if self._current is not None
+                else crashed(variant, error)
+            )
+            raise BenchError(f"{error.message}; results so far are in {self.path}") from error
+        except Exception as error:
+            return crashed(variant, error)
+
+    def _analyse_later(self, item: PendingAnalysis) -> None:
+        """A measured image, analysed once every variant's timed work is done."""
+        self._pending.append(item)
+
+    def _analyse_images(self) -> None:
+        try:
+            analyse_pending(
+                self.bench,
+                self._pending,
+                compressed=self.options.compressed,
+                keep_images=self.request.keep_images,
+                on_analysis=self._analysed,
+                on_crash=self._analysis_crashed,
+                progress=self.progress,
+                clock=self.clock,
+            )
+        except BenchError as error:
+            raise BenchError(f"{error.message}; results so far are in {self.path}") from error
+
+    def _analysed(self, item: PendingAnalysis, analysis: ImageAnalysis | None) -> None:
+        keep_tables = self.options.analyse
+        self._update(
+            item.variant, lambda row: with_analysis(row, analysis, keep_tables=keep_tables)
+        )
+
+    def _analysis_crashed(self, item: PendingAnalysis, error: Exception) -> None:
+        reason = f"layer analysis: {internal_error(error)}"
+        self._update(item.variant, lambda row: replace(row, status="failed", reason=reason))
+
+    def _update(self, variant: str, change: Callable[[VariantResult], VariantResult]) -> None:
+        """A finished variant's row changed (by its layer analysis), and saved."""
+        index = next(i for i, v in enumerate(self._finished) if v.name == variant)
+        self._finished[index] = change(self._finished[index])
+        self._save()
+
+    def _stop_interrupted(self) -> None:
+        """Keep what an interrupt stopped as a failed row, then clean up."""
         with _signals_ignored():
-            if current:
-                finished.append(replace(current[0], status="failed", reason="interrupted"))
-                current.clear()
-            save()
-            clean_up()
-        raise BenchError(f"interrupted; results so far are in {path}", code) from None
-    except BenchError:
+            if self._current is not None:
+                self._finished.append(replace(self._current, status="failed", reason="interrupted"))
+                self._current = None
+            self._save()
+            self._clean_up()
+
+    def _finish(self) -> RunResult:
         with _signals_ignored():
-            clean_up(engine_may_be_gone=True)
-        raise
-    with _signals_ignored():
-        save(complete=True)  # kept even if cleanup then fails
-        with clock.phase(phases.CLEANUP):
-            clean_up()
-        result = save(complete=True)  # the finish time and phases now include cleanup
-    engine.close()
-    exit_code = 0 if all(v.status == "ok" for v in result.variants) else 1
-    return result, path, exit_code
+            self._save(complete=True)  # kept even if cleanup then fails
+            with self.clock.phase(phases.CLEANUP):
+                self._clean_up()
+            result = self._save(complete=True)  # the finish time and phases now include cleanup
+        self.engine.close()
+        return result
+
+    def _clean_up(self, engine_may_be_gone: bool = False) -> None:
+        """Remove this run's scratch copies, containers, images and BuildKit records; nothing
+        else. With the engine maybe gone, a failure to reach it is a warning, not an error."""
+        self.bench.close()
+        # Read before anything is removed: the images of this run's builds that carry no
+        # label (earlier stages of a multi-stage build, a failed build's last step), and
+        # those of a build stopped before it ended (an interrupt: no variant measured them,
+        # so they go even with --keep-images).
+        unlabelled = self.bench.unlabelled_images()
+        abandoned = self.engine.abandoned_images()
+        self._scratch.remove_all()
+        try:
+            self._remove_from_engine(unlabelled, abandoned)
+        except BenchError:
+            if not engine_may_be_gone:
+                raise
+            print(
+                f"warning: could not clean up run {self.run_id}: the engine does not answer; "
+                f"its images carry the label {self._selector}",
+                file=sys.stderr,
+            )
+
+    @property
+    def _selector(self) -> str:
+        return f"{labels.RUN_ID}={self.run_id}"
+
+    def _remove_from_engine(self, unlabelled: list[str], abandoned: tuple[str, ...]) -> None:
+        engine = self.engine
+        for container_id in engine.containers_with_label(self._selector):
+            engine.remove_container(container_id)
+        if not self.request.keep_images:
+            for image_id in [*engine.images_with_label(self._selector), *unlabelled]:
+                engine.remove_image(image_id)
+        for image_id in abandoned:
+            engine.remove_image(image_id)
+        if self._cache_before is not None:
+            engine.prune_build_cache(engine.build_cache_ids() - self._cache_before)
 
 
 @contextmanager
@@ -310,48 +394,6 @@ def _signals_ignored() -> Iterator[None]:
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
-
-
-def _cleanup(
-    engine: Engine,
-    run_id: str,
-    keep_images: bool,
-    scratch_dirs: list[Path],
-    cache_before: set[str] | None,
-    engine_may_be_gone: bool = False,
-    unlabelled: list[str] | None = None,
-    abandoned: tuple[str, ...] = (),
-) -> None:
-    """Remove this run's containers, images and scratch copies; nothing else.
-
-    `unlabelled` are images of this run's builds that carry no label (earlier stages of a
-    multi-stage build, a failed build's last step): known from the build output.
-    `abandoned` are those of a build stopped before it ended (an interrupt): no variant
-    measured them, so they go even with --keep-images.
-    """
-    from bench.context.scratch import remove_scratch
-
-    for scratch in list(scratch_dirs):
-        remove_scratch(scratch)
-    selector = f"{labels.RUN_ID}={run_id}"
-    try:
-        for container_id in engine.containers_with_label(selector):
-            engine.remove_container(container_id)
-        if not keep_images:
-            for image_id in [*engine.images_with_label(selector), *(unlabelled or [])]:
-                engine.remove_image(image_id)
-        for image_id in abandoned:
-            engine.remove_image(image_id)
-        if cache_before is not None:
-            engine.prune_build_cache(engine.build_cache_ids() - cache_before)
-    except BenchError:
-        if not engine_may_be_gone:
-            raise
-        print(
-            f"warning: could not clean up run {run_id}: the engine does not answer; its images "
-            f"carry the label {selector}",
-            file=sys.stderr,
-        )
 
 
 def _bases(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from bench.context.dockerfile import _logical_lines
@@ -18,13 +19,45 @@ from bench.models import (
     PullOutcome,
     SizeGroup,
     SmokeResult,
+    VariantResult,
     WastedPath,
 )
+from bench.run.measure import Harness, PendingAnalysis, RunOptions
+from bench.run.phases import PhaseClock
+from bench.run.progress import SilentProgress
+from bench.run.scratch import ScratchCopies
 
 # Seconds each instruction takes when it runs (not cached); a cache hit takes 10 ms.
 SCRIPTED_SECONDS = {"pip install": 12.0, "python train.py": 1.5}
 DEFAULT_SECONDS = 0.1
 CACHE_HIT_SECONDS = 0.01
+
+
+@dataclass
+class Handed:
+    """What measuring handed its run: every row saved, and the images to analyse later."""
+
+    saved: list[VariantResult] = field(default_factory=list)
+    pending: list[PendingAnalysis] = field(default_factory=list)
+
+
+def fake_harness(
+    bench: FakeWorkbench, options: RunOptions, clock: PhaseClock | None = None
+) -> tuple[Harness, Handed]:
+    """A harness as a run's session makes one, recording what it is handed."""
+    clock = clock or PhaseClock()
+    handed = Handed()
+    harness = Harness(
+        bench,
+        "run1",
+        options,
+        SilentProgress(),
+        clock,
+        ScratchCopies("run1", clock),
+        checkpoint=handed.saved.append,
+        analyse_later=handed.pending.append,
+    )
+    return harness, handed
 
 
 class FakeWorkbench:
@@ -38,6 +71,7 @@ class FakeWorkbench:
     ) -> None:
         self.cache: set[str] = set()
         self.builds: list[tuple[str, bool]] = []
+        self.contexts: list[Path] = []  # each build's context directory
         self.fail_build = fail_build or set()
         self.failing_smoke = failing_smoke or set()
         self.missing_bases = missing_bases or set()
@@ -63,6 +97,7 @@ class FakeWorkbench:
         on_step: Callable[[str], None] | None = None,
     ) -> BuildOutcome:
         self.builds.append((tag, nocache))
+        self.contexts.append(context_dir)
         steps: list[BuildStep] = []
         key = ""
         for line in _logical_lines(dockerfile.read_text()):

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from bench import manifest
@@ -13,7 +11,7 @@ from bench.run.analysis_phase import analyse_pending
 from bench.run.measure import PendingAnalysis, RunOptions, measure_variant
 from bench.run.phases import PhaseClock
 from bench.run.progress import SilentProgress
-from tests.unit.fakes import FakeWorkbench
+from tests.unit.fakes import FakeWorkbench, fake_harness
 
 NAMES = ["slim", "alpine", "naive"]
 
@@ -23,21 +21,10 @@ def _ignored(_: VariantResult) -> None:
 
 
 def _measure_all(bench: FakeWorkbench, options: RunOptions) -> list[PendingAnalysis]:
-    pending: list[PendingAnalysis] = []
+    harness, handed = fake_harness(bench, options)
     for variant in manifest.load().select(NAMES):
-        scratch: list[Path] = []
-        measure_variant(
-            bench,
-            variant,
-            "run1",
-            options,
-            SilentProgress(),
-            lambda _: None,
-            scratch,
-            None,
-            pending,
-        )
-    return pending
+        measure_variant(harness, variant)
+    return handed.pending
 
 
 def _analyse(

@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from bench import manifest
-from bench.models import ImageAnalysis, Sample, VariantResult
+from bench.models import BuildOutcome, ImageAnalysis, Sample, VariantResult
 from bench.run.analysis_phase import analyse_pending, with_analysis
 from bench.run.measure import PendingAnalysis, RunOptions, measure_variant
 from bench.run.phases import PhaseClock
 from bench.run.progress import SilentProgress
-from tests.unit.fakes import FakeWorkbench
+from bench.run.scratch import ScratchCopies
+from tests.unit.fakes import FakeWorkbench, fake_harness
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -31,15 +33,11 @@ def _measure(
 ) -> tuple[VariantResult, list[VariantResult]]:
     """One variant measured, then its image analysed as a run does after its timed work."""
     variant = manifest.load().select([name])[0]
-    saved: list[VariantResult] = []
-    scratch: list[Path] = []
-    pending: list[PendingAnalysis] = []
     run_options = RunOptions(**options)  # type: ignore[arg-type]
-    result = measure_variant(
-        bench, variant, "run1", run_options, SilentProgress(), saved.append, scratch, None, pending
-    )
-    assert scratch == []  # scratch copies are gone
-    assert len(pending) <= 1
+    harness, handed = fake_harness(bench, run_options)
+    result = measure_variant(harness, variant)
+    assert harness.scratch.live() == ()  # scratch copies are gone
+    assert len(handed.pending) <= 1
 
     def analysed(item: PendingAnalysis, analysis: ImageAnalysis | None) -> None:
         nonlocal result
@@ -51,7 +49,7 @@ def _measure(
 
     analyse_pending(
         bench,
-        pending,
+        handed.pending,
         compressed=run_options.compressed,
         keep_images=run_options.keep_images,
         on_analysis=analysed,
@@ -59,7 +57,7 @@ def _measure(
         progress=SilentProgress(),
         clock=PhaseClock(),
     )
-    return result, saved
+    return result, handed.saved
 
 
 def _samples(result: VariantResult, scenario: str) -> list[Sample]:
@@ -174,16 +172,8 @@ def test_neither_means_no_pass_over_the_image() -> None:
 def test_untimed_work_is_clocked_per_phase() -> None:
     variant = manifest.load().select(["slim"])[0]
     clock = PhaseClock()
-    measure_variant(
-        FakeWorkbench(),
-        variant,
-        "run1",
-        RunOptions(repeat=2),
-        SilentProgress(),
-        lambda _: None,
-        [],
-        clock,
-    )
+    harness, _ = fake_harness(FakeWorkbench(), RunOptions(repeat=2), clock)
+    measure_variant(harness, variant)
     seconds = dict(clock.totals())
     # Every phase of a variant's untimed work is there; timed builds are not phases, and
     # the layer analysis comes after every variant's (bench/run/analysis_phase.py).
@@ -197,3 +187,49 @@ def test_phase_clock_adds_repeated_phases() -> None:
     clock.add("setup", 0.5)
     clock.add("cleanup", 0.25)
     assert clock.totals() == (("cleanup", 1.5), ("setup", 0.5))
+
+
+def test_without_the_cold_scenario_one_build_makes_the_image() -> None:
+    bench = FakeWorkbench()
+    result, _ = _measure("slim", bench, repeat=3, scenarios=("noop",))
+    assert [nocache for _, nocache in bench.builds].count(True) == 1
+    assert result.status == "ok" and result.image is not None
+    assert {s.scenario for s in result.samples} == {"noop"}
+
+
+def test_an_interrupt_mid_variant_still_removes_its_scratch_copy() -> None:
+    class Interrupted(FakeWorkbench):
+        def build(
+            self,
+            context_dir: Path,
+            dockerfile: Path,
+            tag: str,
+            *,
+            nocache: bool,
+            on_step: Callable[[str], None] | None = None,
+        ) -> BuildOutcome:
+            if not nocache:
+                raise KeyboardInterrupt
+            return super().build(context_dir, dockerfile, tag, nocache=nocache, on_step=on_step)
+
+    variant = manifest.load().select(["slim"])[0]
+    bench = Interrupted()
+    harness, handed = fake_harness(bench, RunOptions(repeat=1))
+    with pytest.raises(KeyboardInterrupt):
+        measure_variant(harness, variant)
+    assert harness.scratch.live() == ()
+    assert bench.contexts and not bench.contexts[0].exists()
+    # The cold build was done: its image is already the run's to analyse.
+    assert [item.image_id for item in handed.pending] == bench.built
+
+
+def test_the_session_removes_a_copy_whose_block_never_ended(tmp_path: Path) -> None:
+    (tmp_path / "context").mkdir()
+    (tmp_path / "context" / "file").write_text("x")
+    copies = ScratchCopies("run1", PhaseClock())
+    opened = copies.copy(tmp_path / "context")
+    scratch = opened.__enter__()  # as if an interrupt had stopped the block in between
+    assert (scratch / "file").read_text() == "x" and copies.live() == (scratch,)
+    copies.remove_all()
+    assert copies.live() == () and not scratch.exists()
+    opened.__exit__(None, None, None)  # a block that ends after all is no error

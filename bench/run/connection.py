@@ -1,0 +1,63 @@
+"""The engine a run builds on (the lab's private one, or the user's) and the build settings
+that follow from which it is. `bench run` and `bench perf` both decide them here, so the
+two build with the same arguments and network."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from bench.engine.client import Engine
+from bench.lab import control
+from bench.lab.paths import LabPaths
+
+
+@dataclass(frozen=True)
+class Connection:
+    """An engine to build on, which kind it is, and where the lab keeps its files."""
+
+    engine: Engine
+    mode: str  # "lab": the lab's private engine; "online": DOCKER_HOST or Docker's default
+    paths: LabPaths
+
+
+@dataclass(frozen=True)
+class BuildSettings:
+    """What every build of a run is given: build arguments and the network."""
+
+    build_args: dict[str, str]
+    network: str | None
+
+
+def connect() -> Connection:
+    """Connect to DOCKER_HOST if set, else the running lab, else Docker's default engine."""
+    paths = LabPaths.default()
+    docker_host = control.resolve_docker_host(paths)
+    engine = Engine(docker_host)
+    mode = "lab" if docker_host == paths.docker_host else "online"
+    return Connection(engine, mode, paths)
+
+
+def build_settings(
+    connection: Connection,
+    *,
+    build_args: Mapping[str, str] | None = None,
+    network: str | None = None,
+    python_version: str | None = None,
+    pip_index_url: str | None = None,
+) -> BuildSettings:
+    """The user's build arguments and network, with what the engine's kind needs added."""
+    settings: dict[str, str] = dict(build_args or {})
+    if python_version:
+        settings["PYTHON_VERSION"] = python_version
+    if pip_index_url:
+        settings["PIP_INDEX_URL"] = pip_index_url
+    elif connection.mode == "lab":
+        # pip in the build cannot reach PyPI here: the lab's wheelhouse on loopback.
+        settings["PIP_FIND_LINKS"] = connection.paths.wheelhouse_url
+        settings["PIP_NO_INDEX"] = "1"
+    if connection.mode == "lab":
+        # The lab engine has no bridge: builds use the host network (BuildKit's RUN fails
+        # with "network bridge not found" otherwise).
+        network = network or "host"
+    return BuildSettings(settings, network)

@@ -1,0 +1,45 @@
+"""The build settings a run's engine implies: the lab's wheelhouse and host network."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import cast
+
+from bench.engine.client import Engine
+from bench.lab.paths import LabPaths
+from bench.run.connection import BuildSettings, Connection, build_settings
+
+PATHS = LabPaths(Path("/lab"), Path("/cache"))
+NO_ENGINE = cast(Engine, object())  # build_settings never talks to the engine
+
+
+def _connection(mode: str) -> Connection:
+    return Connection(NO_ENGINE, mode, PATHS)
+
+
+def test_the_lab_builds_from_its_wheelhouse_on_the_host_network() -> None:
+    settings = build_settings(_connection("lab"), build_args={"A": "1"})
+    assert settings == BuildSettings(
+        {"A": "1", "PIP_FIND_LINKS": PATHS.wheelhouse_url, "PIP_NO_INDEX": "1"}, "host"
+    )
+
+
+def test_a_users_engine_gets_only_what_was_asked() -> None:
+    assert build_settings(_connection("online")) == BuildSettings({}, None)
+    settings = build_settings(
+        _connection("online"), network="none", python_version="3.13", pip_index_url="http://i/"
+    )
+    assert settings == BuildSettings(
+        {"PYTHON_VERSION": "3.13", "PIP_INDEX_URL": "http://i/"}, "none"
+    )
+
+
+def test_an_index_url_replaces_the_wheelhouse_and_a_network_the_host() -> None:
+    settings = build_settings(_connection("lab"), network="bridge", pip_index_url="http://i/")
+    assert settings == BuildSettings({"PIP_INDEX_URL": "http://i/"}, "bridge")
+
+
+def test_the_callers_build_args_are_copied_not_changed() -> None:
+    given = {"A": "1"}
+    build_settings(_connection("lab"), build_args=given)
+    assert given == {"A": "1"}

@@ -25,8 +25,8 @@ from bench.perf.render import render
 from bench.run.measure import RunOptions
 from bench.run.session import (  # one place decides settings
     RunRequest,
-    _build_settings,
-    _connect,
+    build_settings,
+    connect,
     new_run_id,
 )
 
@@ -46,12 +46,12 @@ def run(args: argparse.Namespace) -> int:
     loaded = manifest.load(args.manifest)
     (variant,) = loaded.select([args.variant])
     (layers_variant,) = loaded.select([args.layers_variant]) if args.layers_variant else (None,)
-    engine, mode, paths = _connect()
+    engine, mode, paths = connect()
     run_id = new_run_id()
     request = RunRequest(
         manifest=loaded, variants=(variant,), options=RunOptions(), out_dir=args.out.parent
     )
-    build_args, network = _build_settings(request, mode, paths)
+    build_args, network = build_settings(request, mode, paths)
     builders = Builders(
         engine, engine.docker_host or "unix:///var/run/docker.sock", build_args, network, run_id
     )

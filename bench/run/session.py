@@ -103,7 +103,8 @@ def _sigterm_raises() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
-def _connect() -> tuple[Engine, str, LabPaths]:
+def connect() -> tuple[Engine, str, LabPaths]:
+    """The engine to use (the lab's or a reachable one), its mode, and the lab's paths."""
     paths = LabPaths.default()
     docker_host = control.resolve_docker_host(paths)
     engine = Engine(docker_host)
@@ -111,9 +112,10 @@ def _connect() -> tuple[Engine, str, LabPaths]:
     return engine, mode, paths
 
 
-def _build_settings(
+def build_settings(
     request: RunRequest, mode: str, paths: LabPaths
 ) -> tuple[dict[str, str], str | None]:
+    """The build arguments and network mode every build of this request uses."""
     build_args: dict[str, str] = dict(request.options.build_args)
     network = request.network
     if request.python_version:
@@ -149,9 +151,9 @@ def run(request: RunRequest, progress: Progress) -> tuple[RunResult, Path, int]:
     clock = phases.PhaseClock()
     setup_started = time.perf_counter()
     _writable(request.out_dir)
-    engine, mode, paths = _connect()
+    engine, mode, paths = connect()
     run_id = new_run_id()
-    build_args, network = _build_settings(request, mode, paths)
+    build_args, network = build_settings(request, mode, paths)
     options = replace(request.options, build_args=build_args, keep_images=request.keep_images)
     builder = None
     cache_before: set[str] | None = None

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import csv
+import io
 from collections.abc import Callable, Sequence
 from pathlib import Path
-
-import pandas as pd
 
 from bench import storage
 from bench.models import BuildStep, Layer, RunResult, Sample, VariantResult
@@ -63,36 +63,47 @@ def render_markdown(runs: Sequence[RunResult], chart_paths: dict[str, str] | Non
 
 
 def write_csv(runs: Sequence[RunResult], path: Path) -> None:
+    """samples.csv for these runs (see render_csv), written atomically."""
+    storage.write_text_atomic(path, render_csv(runs))
+
+
+def render_csv(runs: Sequence[RunResult]) -> str:
     """One row per sample: run_id, variant, scenario, repeat, ok, duration, re-run steps, error.
 
     rerun_steps counts as the report does: FROM and the ARGs before it are left out.
     """
-    columns = [
-        "run_id",
-        "variant",
-        "scenario",
-        "repeat",
-        "ok",
-        "duration_seconds",
-        "rerun_steps",
-        "error",
-    ]
-    records = [
+    buffer = io.StringIO()
+    # "\n" line ends and minimal quoting: the bytes pandas' to_csv wrote before.
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(
+        [
+            "run_id",
+            "variant",
+            "scenario",
+            "repeat",
+            "ok",
+            "duration_seconds",
+            "rerun_steps",
+            "error",
+        ]
+    )
+    writer.writerows(
         [
             run.run_id,
             sample.variant,
             sample.scenario,
             sample.repeat,
             sample.ok,
-            sample.duration_seconds,
+            # repr: the shortest text that reads back as the same float; empty when missing.
+            "" if sample.duration_seconds is None else repr(float(sample.duration_seconds)),
             len(rebuilt_steps(sample.steps)),
-            sample.error,
+            sample.error or "",
         ]
         for run in runs
         for variant in run.variants
         for sample in variant.samples
-    ]
-    storage.write_text_atomic(path, pd.DataFrame(records, columns=columns).to_csv(index=False))
+    )
+    return buffer.getvalue()
 
 
 def rebuilt_steps(steps: Sequence[BuildStep]) -> tuple[BuildStep, ...]:

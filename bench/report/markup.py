@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-import pandas as pd
+from tabulate import tabulate
 
 from bench.models import RunResult, VariantResult
 
@@ -58,13 +58,24 @@ def where(run: RunResult, variant: VariantResult, with_run: bool) -> str:
 
 
 def pipe_table(header: list[str], body: list[list[str]]) -> str:
-    """A markdown pipe table: each cell on one line, `|` escaped, columns padded."""
+    """A markdown pipe table: each cell on one line, `|` escaped, columns padded, left-aligned."""
 
     def escape(cell: str) -> str:
+        # A newline would end the row and a bare pipe would start a new cell.
         return " ".join(cell.split()).replace("|", "\\|")
 
-    frame = pd.DataFrame([[escape(cell) for cell in row] for row in body], columns=header)
-    return frame.to_markdown(index=False, tablefmt="pipe", disable_numparse=True)
+    # disable_numparse: every cell is text, so numbers stay as written and align left.
+    return tabulate(
+        [[escape(cell) for cell in row] for row in body],
+        headers=[escape(cell) for cell in header],
+        tablefmt="pipe",
+        disable_numparse=True,
+    )
+
+
+def plain_table(header: list[str], body: list[list[str]]) -> str:
+    """A plain-text table for the terminal: columns padded, a dashed rule under the header."""
+    return tabulate(body, headers=header, tablefmt="simple", disable_numparse=True)
 
 
 def variant_table(

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from tabulate import tabulate
-
 from bench.models import RunResult, VariantResult
+from bench.report.markup import pipe_table
 from bench.stats import summarize
 from bench.units import format_bytes, format_seconds
 
@@ -64,9 +63,8 @@ def render_builders(runs: Sequence[RunResult]) -> str:
                 rows.append(
                     [name, version, scenario, _cell(a, scenario), _cell(b, scenario), ratio]
                 )
-    table = tabulate(
-        rows,
-        headers=[
+    table = pipe_table(
+        [
             "variant",
             "python",
             "scenario",
@@ -74,8 +72,7 @@ def render_builders(runs: Sequence[RunResult]) -> str:
             "BuildKit (CLI)",
             "BuildKit / classic",
         ],
-        tablefmt="pipe",
-        disable_numparse=True,
+        rows,
     )
     return "\n".join(
         [
@@ -114,12 +111,7 @@ def render_versions(runs: Sequence[RunResult]) -> str:
                 else f"{variant.status}: {variant.reason}"
             )
             rows.append([variant.name, python_version(run), size, _cell(variant, "cold")])
-    table = tabulate(
-        rows,
-        headers=["variant", "python", "image size", "cold build"],
-        tablefmt="pipe",
-        disable_numparse=True,
-    )
+    table = pipe_table(["variant", "python", "image size", "cold build"], rows)
     return "\n".join(
         [
             "## Python versions",

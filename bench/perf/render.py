@@ -8,6 +8,7 @@ from bench.perf.builds import GOALS, OVERHEAD_GOAL_SHARE, Pair, verdict
 from bench.perf.layers import LayersComparison
 from bench.perf.overhead import Overhead
 from bench.report.markup import pipe_table
+from bench.report.paths import file_name
 from bench.units import format_bytes
 
 
@@ -62,8 +63,10 @@ def render(
         "# The harness's own cost",
         "",
         f"Our build call (Docker SDK for Python, classic builder) against `docker build` "
-        f"(`{provenance['cli']}`, `DOCKER_BUILDKIT=0`) on the same engine, Dockerfile, build "
-        f"arguments, label and cache state, interleaved (the first builder alternates). "
+        # The CLI by name: perf.json keeps its path, whose folder is the measuring machine's.
+        f"(`{file_name(str(provenance['cli']))}`, `DOCKER_BUILDKIT=0`) on the same engine, "
+        "Dockerfile, build arguments, label and cache state, interleaved (the first builder "
+        "alternates). "
         f"Variant `{variant}`; the context case is a 200 MB context whose `.dockerignore` "
         "excludes half. Our time is the build call (context tarred in Python and streamed as "
         "it is made, build output parsed); the CLI's is the whole process (start-up included).",

@@ -10,7 +10,7 @@ from pathlib import Path
 from bench import storage
 from bench.models import BuildStep, Layer, RunResult, Sample, VariantResult
 from bench.report import layers as report_layers
-from bench.report import markup
+from bench.report import markup, paths
 from bench.report.markup import Row
 from bench.stats import MIN_SAMPLES, UNSTABLE_CV, Summary, is_unstable, small_sample, summarize
 from bench.units import format_bytes, format_percent, format_seconds
@@ -210,14 +210,26 @@ def _smoke_summary(variant: VariantResult) -> str:
 
 
 def _variant_list(rows: list[Row]) -> str:
-    lines = ["Variants:", ""]
+    items: list[str] = []
+    bases: list[str] = []  # what the listed Dockerfile paths are relative to
     seen: set[str] = set()
-    for _run, variant in rows:
-        if variant.name not in seen:
-            seen.add(variant.name)
-            description = markup.recorded(variant.description)
-            lines.append(f"- **{variant.name}** (`{variant.dockerfile}`): {description}")
-    return "\n".join(lines)
+    for run in dict.fromkeys(run for run, _variant in rows):
+        shown = paths.shown_dockerfiles(
+            [variant.dockerfile for variant in run.variants], _manifest(run)
+        )
+        for variant, dockerfile in zip(run.variants, shown.dockerfiles, strict=True):
+            if variant.name not in seen:
+                seen.add(variant.name)
+                bases.append(shown.relative_to)
+                description = markup.recorded(variant.description)
+                items.append(f"- **{variant.name}** (`{dockerfile}`): {description}")
+    relative_to = " or ".join(dict.fromkeys(bases))
+    return "\n".join([f"Variants (Dockerfiles relative to {relative_to}):", "", *items])
+
+
+def _manifest(run: RunResult) -> str | None:
+    """The manifest the run read, as its options recorded it (older results have none)."""
+    return dict(run.provenance.options).get("manifest")
 
 
 def _failure_details(rows: list[Row], with_run: bool) -> str:
@@ -564,7 +576,13 @@ def _provenance_fields(run: RunResult) -> list[tuple[str, str]]:
         "<br>".join(f"`{ref}` ({markup.recorded(kind)})" for ref, kind in p.bases)
         or "none recorded"
     )
-    options = "<br>".join(f"{key}={markup.recorded(value)}" for key, value in p.options) or "none"
+    options = (
+        "<br>".join(
+            f"{key}={paths.file_name(value) if key == 'manifest' else markup.recorded(value)}"
+            for key, value in p.options
+        )
+        or "none"
+    )
     return [
         ("run id", run.run_id),
         ("started (UTC)", p.started_utc),
@@ -590,13 +608,13 @@ def _provenance_section(runs: Sequence[RunResult]) -> str:
     fields = [_provenance_fields(run) for run in runs]
     header = ["field", *(["value"] if len(runs) == 1 else [run.run_id for run in runs])]
     body = [
-        [name, *(markup.recorded(run_fields[i][1]) for run_fields in fields)]
+        [name, *(paths.tilde_home(markup.recorded(run_fields[i][1])) for run_fields in fields)]
         for i, (name, _value) in enumerate(fields[0])
     ]
     standins = any(run.provenance.bases_are_standins for run in runs)
     return markup.section(
         "Provenance",
-        "Where and how these numbers were made.",
+        "Where and how these numbers were made (a home directory in a path reads `~`).",
         f"**{STANDIN_NOTE}**" if standins else "",
         markup.pipe_table(header, body),
         markup.definitions(
@@ -619,7 +637,12 @@ def _provenance_section(runs: Sequence[RunResult]) -> str:
                 "the commit of the measured Dockerfiles; `-dirty` when they had "
                 "uncommitted changes",
             ),
-            ("options", "the run's settings; secret values are recorded as `***`"),
+            (
+                "options",
+                "the run's settings; secret values are recorded as `***`; `manifest` is the "
+                "variants file's name, and the Dockerfile paths under Variants are relative "
+                "to its folder",
+            ),
         ),
     )
 

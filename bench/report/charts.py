@@ -110,10 +110,16 @@ def timing_chart(runs: Sequence[RunResult]) -> bytes | None:
             label=title,
         )
     axes.set_yscale("log")  # cold builds take seconds, no-op rebuilds milliseconds
-    axes.set_xticks(range(len(labels)), labels)
+    if several:
+        # "name\nrun id" labels are wider than a group of bars: slanted, they do not overlap.
+        axes.set_xticks(range(len(labels)), labels, rotation=30, ha="right")
+    else:
+        axes.set_xticks(range(len(labels)), labels)
     axes.set_ylabel("seconds (median; bars: min-max), log scale")
     axes.set_title("Build time per variant and scenario")
-    axes.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=3, frameon=False)
+    # Under the slanted labels, whatever their height, when there are several runs.
+    anchor = (0.5, -0.12) if not several else (0.5, -0.45)
+    axes.legend(loc="upper center", bbox_to_anchor=anchor, ncol=3, frameon=False)
     return _png(figure)
 
 

@@ -128,6 +128,14 @@ def perf_data(
 
 def render_saved(path: Path) -> int:
     """perf.md again from perf.json (after a change to the page, not to the numbers)."""
+    markdown = render_json(path)
+    storage.write_text_atomic(path.with_suffix(".md"), markdown)
+    print(markdown)
+    return EXIT_OK
+
+
+def render_json(path: Path) -> str:
+    """The perf page for a saved perf.json, as `perf --render-only` writes it next to it."""
     try:
         data = json.loads(path.read_text())
         pairs = [_pair(item) for item in data["pairs"]]
@@ -155,10 +163,7 @@ def render_saved(path: Path) -> int:
         variant = str(data.get("variant", "slim"))  # files before the field: always slim
     except (OSError, ValueError, KeyError, TypeError) as error:
         raise BenchError(f"cannot render {path}: {error}") from error
-    markdown = render(pairs, layers, overhead, provenance, variant)
-    storage.write_text_atomic(path.with_suffix(".md"), markdown)
-    print(markdown)
-    return EXIT_OK
+    return render(pairs, layers, overhead, provenance, variant)
 
 
 def _pair(saved: dict[str, object]) -> Pair:

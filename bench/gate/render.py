@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from tabulate import tabulate
-
 from bench.gate.rules import CheckResult, Verdict
+from bench.report.markup import pipe_table, plain_table
 from bench.units import format_bytes
 
 _HEADER = ["variant", "baseline", "current", "change", "budget", "verdict"]
@@ -51,23 +50,15 @@ def _details(result: CheckResult, code: str = "") -> list[str]:
 
 
 def render_terminal(result: CheckResult) -> str:
-    table = tabulate(
-        [_row(v) for v in result.verdicts],
-        headers=_HEADER,
-        tablefmt="simple",
-        disable_numparse=True,
-    )
+    """The verdicts as a terminal table, why a variant failed, and the overall result."""
+    table = plain_table(_HEADER, [_row(v) for v in result.verdicts])
     verdict = "FAILED: a variant regressed" if result.failed else "passed"
     return "\n".join([table, "", *_details(result), f"size check {verdict}"]) + "\n"
 
 
 def render_markdown(result: CheckResult, baseline_name: str) -> str:
-    table = tabulate(
-        [_row(v) for v in result.verdicts],
-        headers=_HEADER,
-        tablefmt="github",
-        disable_numparse=True,
-    )
+    """The verdicts as a pull-request comment: title, table, and why a variant failed."""
+    table = pipe_table(_HEADER, [_row(v) for v in result.verdicts])
     title = "❌ Image size check failed" if result.failed else "✅ Image size check passed"
     details = _details(result, code="`")
     lines = [f"### {title}", "", f"Compared with `{baseline_name}`.", "", table, ""]

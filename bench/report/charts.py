@@ -13,13 +13,13 @@ from pathlib import Path
 from matplotlib.figure import Figure
 
 from bench import storage
-from bench.models import GROUP_KINDS, RunResult, VariantResult
+from bench.models import BUILD_SCENARIOS, GROUP_KINDS, SCENARIO_LABELS, RunResult, VariantResult
 from bench.report.layers import KIND_LABELS, kind_totals
 from bench.stats import summarize
 
 SIZE_CHART = "size-by-group.png"
 TIMING_CHART = "build-times.png"
-_SCENARIOS = (("cold", "cold build"), ("edit", "edit rebuild"), ("noop", "no-op rebuild"))
+_SCENARIOS = tuple((scenario, SCENARIO_LABELS[scenario]) for scenario in BUILD_SCENARIOS)
 _DPI = 100
 
 
@@ -110,10 +110,16 @@ def timing_chart(runs: Sequence[RunResult]) -> bytes | None:
             label=title,
         )
     axes.set_yscale("log")  # cold builds take seconds, no-op rebuilds milliseconds
-    axes.set_xticks(range(len(labels)), labels)
+    if several:
+        # "name\nrun id" labels are wider than a group of bars: slanted, they do not overlap.
+        axes.set_xticks(range(len(labels)), labels, rotation=30, ha="right")
+    else:
+        axes.set_xticks(range(len(labels)), labels)
     axes.set_ylabel("seconds (median; bars: min-max), log scale")
     axes.set_title("Build time per variant and scenario")
-    axes.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=3, frameon=False)
+    # Under the slanted labels, whatever their height, when there are several runs.
+    anchor = (0.5, -0.12) if not several else (0.5, -0.45)
+    axes.legend(loc="upper center", bbox_to_anchor=anchor, ncol=3, frameon=False)
     return _png(figure)
 
 

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import csv
+import io
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-import pandas as pd
-
 from bench import storage
-from bench.models import BuildStep, Layer, RunResult, Sample, VariantResult
+from bench.models import SCENARIO_LABELS, Layer, RunResult, Sample, VariantResult
+from bench.report import layers as report_layers
+from bench.report import markup, paths
+from bench.report.markup import Row
 from bench.stats import MIN_SAMPLES, UNSTABLE_CV, Summary, is_unstable, small_sample, summarize
 from bench.units import format_bytes, format_percent, format_seconds
 
@@ -18,19 +21,9 @@ STANDIN_NOTE = (
     "Base images are the lab's stand-ins built from Debian packages, not Docker Hub's: "
     "sizes are indicative."
 )
-_SCENARIO_COLUMNS = {
-    "pull": "pull",
-    "cold": "cold build",
-    "edit": "edit rebuild",
-    "noop": "no-op rebuild",
-}
-_SHORT = 60  # characters of a reason or an instruction shown in a table cell
-_SHORT_FAILURE = 40  # ... of an error repeated in table cells (the full text is listed once)
 _LOG_LINES = 3
 
-# One table row's source: the run (for the "run" column) and the variant.
-_Row = tuple[RunResult, VariantResult]
-_Section = Callable[[list[_Row], bool], str]
+_Section = Callable[[list[Row], bool], str]
 
 
 def render_markdown(runs: Sequence[RunResult], chart_paths: dict[str, str] | None = None) -> str:
@@ -43,10 +36,6 @@ def render_markdown(runs: Sequence[RunResult], chart_paths: dict[str, str] | Non
         raise ValueError(f"unknown chart sections {unknown}; known: {CHART_SECTIONS}")
     rows = [(run, variant) for run in runs for variant in run.variants]
     with_run = len(runs) > 1
-    # The layer sections build on this module's cell helpers: imported here, when this
-    # module is complete, so the import goes one way at load time.
-    from bench.report import layers as report_layers
-
     sections: list[tuple[str, _Section]] = [
         ("size", _size_section),
         ("groups", report_layers.groups_section),
@@ -68,134 +57,60 @@ def render_markdown(runs: Sequence[RunResult], chart_paths: dict[str, str] | Non
 
 
 def write_csv(runs: Sequence[RunResult], path: Path) -> None:
+    """samples.csv for these runs (see render_csv), written atomically."""
+    storage.write_text_atomic(path, render_csv(runs))
+
+
+def render_csv(runs: Sequence[RunResult]) -> str:
     """One row per sample: run_id, variant, scenario, repeat, ok, duration, re-run steps, error.
 
     rerun_steps counts as the report does: FROM and the ARGs before it are left out.
     """
-    columns = [
-        "run_id",
-        "variant",
-        "scenario",
-        "repeat",
-        "ok",
-        "duration_seconds",
-        "rerun_steps",
-        "error",
-    ]
-    records = [
+    buffer = io.StringIO()
+    # "\n" line ends and minimal quoting: the bytes pandas' to_csv wrote before.
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(
+        [
+            "run_id",
+            "variant",
+            "scenario",
+            "repeat",
+            "ok",
+            "duration_seconds",
+            "rerun_steps",
+            "error",
+        ]
+    )
+    writer.writerows(
         [
             run.run_id,
             sample.variant,
             sample.scenario,
             sample.repeat,
             sample.ok,
-            sample.duration_seconds,
-            len(rebuilt_steps(sample.steps)),
-            sample.error,
+            # repr: the shortest text that reads back as the same float; empty when missing.
+            "" if sample.duration_seconds is None else repr(float(sample.duration_seconds)),
+            len(sample.rerun_steps),
+            sample.error or "",
         ]
         for run in runs
         for variant in run.variants
         for sample in variant.samples
-    ]
-    storage.write_text_atomic(path, pd.DataFrame(records, columns=columns).to_csv(index=False))
-
-
-def rebuilt_steps(steps: Sequence[BuildStep]) -> tuple[BuildStep, ...]:
-    """Steps that ran instead of hitting the cache, FROM and the ARGs before it left out."""
-    return tuple(step for step in _cacheable(steps) if not step.cached)
-
-
-def _cacheable(steps: Sequence[BuildStep]) -> list[BuildStep]:
-    # The classic builder never reports FROM (or a global ARG) as a cache hit, and they do
-    # no work in a rebuild: counting them would make every rebuild look like it re-ran them.
-    result = []
-    seen_from = False
-    for step in steps:
-        is_from = step.instruction.upper().startswith("FROM ")
-        seen_from = seen_from or is_from
-        if seen_from and not is_from:
-            result.append(step)
-    return result
+    )
+    return buffer.getvalue()
 
 
 # Cells ---------------------------------------------------------------------------------------
 
 
-def _short(text: str | None, limit: int = _SHORT) -> str:
-    flat = " ".join((text or "no reason recorded").split())
-    return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
-
-
-def _absent(variant: VariantResult) -> str:
-    """What a cell says when its record is missing: why, never blank."""
-    if variant.status == "ok":
-        return "not measured"
-    if variant.status == "skipped":
-        return f"skipped: {_short(variant.reason, _SHORT_FAILURE)}"
-    # Reasons read "build failed: <details>"; the cell keeps the head ("failed: build"),
-    # the full reason is listed once under the variants.
-    head = _text(variant.reason).split(": ", 1)[0].removesuffix(" failed")
-    return f"failed: {_short(head, _SHORT_FAILURE)}"
-
-
-def _text(value: object) -> str:
-    text = str(value).strip() if value is not None else ""
-    return text or "not recorded"
-
-
-def _code(text: str, limit: int = _SHORT) -> str:
-    return "`" + _short(text, limit).replace("`", "'") + "`"
-
-
-def _table(
-    rows: list[_Row],
-    with_run: bool,
-    columns: list[str],
-    cells: Callable[[RunResult, VariantResult], list[str]],
-) -> str:
-    """A pipe table, one row per variant, with a leading run column for several runs."""
-    header = (["run"] if with_run else []) + ["variant", *columns]
-    body = [
-        ([run.run_id] if with_run else []) + [_variant_label(variant), *cells(run, variant)]
-        for run, variant in rows
-    ]
-    return _pipe_table(header, body)
-
-
-def _pipe_table(header: list[str], body: list[list[str]]) -> str:
-    def escape(cell: str) -> str:
-        return " ".join(cell.split()).replace("|", "\\|")
-
-    frame = pd.DataFrame([[escape(cell) for cell in row] for row in body], columns=header)
-    return frame.to_markdown(index=False, tablefmt="pipe", disable_numparse=True)
-
-
-def _where(run: RunResult, variant: VariantResult, with_run: bool) -> str:
-    """A variant's name in sentences below a table; with the run when there are several."""
-    return f"{variant.name} (run {run.run_id})" if with_run else variant.name
-
-
-def _variant_label(variant: VariantResult) -> str:
-    return variant.name if variant.status == "ok" else f"{variant.name} ({variant.status})"
-
-
-def _definitions(*items: tuple[str, str]) -> str:
-    # The "Columns:" paragraph also keeps a list just above from merging with this one.
-    return "Columns:\n\n" + "\n".join(f"- **{name}**: {meaning}" for name, meaning in items)
-
-
-def _section(title: str, intro: str, *blocks: str) -> str:
-    return "\n\n".join([f"## {title}", intro, *(block for block in blocks if block)])
-
-
 # (a) Image size ------------------------------------------------------------------------------
 
 
-def _size_section(rows: list[_Row], with_run: bool) -> str:
+def _size_section(rows: list[Row], with_run: bool) -> str:
     def cells(_run: RunResult, variant: VariantResult) -> list[str]:
         image = variant.image
         if image is None:
-            return [_absent(variant)] * 6
+            return [markup.absent(variant)] * 6
         base = f"`{image.base_image}`" + (" (stand-in)" if image.base_is_standin else "")
         compressed = (
             "not measured"
@@ -206,22 +121,22 @@ def _size_section(rows: list[_Row], with_run: bool) -> str:
             base,
             format_bytes(image.size_bytes),
             compressed,
-            str(sum(1 for layer in image.layers if layer.size_bytes > 0)),
+            str(image.layers_with_bytes),
             _largest_layer(image.layers),
             _smoke_summary(variant),
         ]
 
-    table = _table(
+    table = markup.variant_table(
         rows,
         with_run,
         ["base image", "image size", "compressed", "layers", "largest layer", "smoke test"],
         cells,
     )
-    return _section(
+    return markup.section(
         "Image size per base",
         "The image each variant's cold build produced, and whether that image runs.",
         table,
-        _definitions(
+        markup.definitions(
             (
                 "variant",
                 "the Dockerfile variant (listed above); `(failed)` when it did not "
@@ -258,35 +173,50 @@ def _largest_layer(layers: Sequence[Layer]) -> str:
         return "not measured"
     largest = max(layers, key=lambda layer: layer.size_bytes)
     # `docker import` records no instruction: that is the base's root file system.
-    what = _code(largest.instruction, 40) if largest.instruction.strip() else "imported rootfs"
+    what = (
+        markup.code(largest.instruction, 40) if largest.instruction.strip() else "imported rootfs"
+    )
     return f"{what} ({format_bytes(largest.size_bytes)})"
 
 
 def _smoke_summary(variant: VariantResult) -> str:
     if variant.smoke is None:
-        return _absent(variant)
-    return "ok" if variant.smoke.ok else f"failed: {_short(variant.smoke.reason)}"
+        return markup.absent(variant)
+    return "ok" if variant.smoke.ok else f"failed: {markup.short(variant.smoke.reason)}"
 
 
-def _variant_list(rows: list[_Row]) -> str:
-    lines = ["Variants:", ""]
+def _variant_list(rows: list[Row]) -> str:
+    items: list[str] = []
+    bases: list[str] = []  # what the listed Dockerfile paths are relative to
     seen: set[str] = set()
-    for _run, variant in rows:
-        if variant.name not in seen:
-            seen.add(variant.name)
-            lines.append(
-                f"- **{variant.name}** (`{variant.dockerfile}`): {_text(variant.description)}"
-            )
-    return "\n".join(lines)
+    for run in dict.fromkeys(run for run, _variant in rows):
+        shown = paths.shown_dockerfiles(
+            [variant.dockerfile for variant in run.variants], _manifest(run)
+        )
+        for variant, dockerfile in zip(run.variants, shown.dockerfiles, strict=True):
+            if variant.name not in seen:
+                seen.add(variant.name)
+                bases.append(shown.relative_to)
+                description = markup.recorded(variant.description)
+                items.append(f"- **{variant.name}** (`{dockerfile}`): {description}")
+    relative_to = " or ".join(dict.fromkeys(bases))
+    return "\n".join([f"Variants (Dockerfiles relative to {relative_to}):", "", *items])
 
 
-def _failure_details(rows: list[_Row], with_run: bool) -> str:
+def _manifest(run: RunResult) -> str | None:
+    """The manifest the run read, as its options recorded it (older results have none)."""
+    return dict(run.provenance.options).get("manifest")
+
+
+def _failure_details(rows: list[Row], with_run: bool) -> str:
     blocks = []
     for run, variant in rows:
         if variant.status == "ok":
             continue
-        where = _where(run, variant, with_run)
-        blocks.append(f"- **{where}** {variant.status}: {' '.join(_text(variant.reason).split())}")
+        where = markup.where(run, variant, with_run)
+        blocks.append(
+            f"- **{where}** {variant.status}: {' '.join(markup.recorded(variant.reason).split())}"
+        )
         tail = next((s.log_tail for s in variant.samples if s.log_tail), ())
         if tail:
             blocks.append(_log_block(f"{where}: last {_LOG_LINES} lines of the build log", tail))
@@ -307,27 +237,27 @@ def _log_block(summary: str, lines: Sequence[str]) -> str:
 # (b) Timing ----------------------------------------------------------------------------------
 
 
-def _timing_section(rows: list[_Row], with_run: bool) -> str:
+def _timing_section(rows: list[Row], with_run: bool) -> str:
     warnings: list[str] = []
 
     def cells(run: RunResult, variant: VariantResult) -> list[str]:
         result = []
-        for scenario, column in _SCENARIO_COLUMNS.items():
+        for scenario, column in SCENARIO_LABELS.items():
             cell, warning = _timing_cell(variant, scenario)
             result.append(cell)
             if warning:
-                where = f"{_where(run, variant, with_run)}, {column}"
+                where = f"{markup.where(run, variant, with_run)}, {column}"
                 warnings.append(f"- ⚠ {where}: {warning}")
         return result
 
-    table = _table(rows, with_run, list(_SCENARIO_COLUMNS.values()), cells)
-    return _section(
+    table = markup.variant_table(rows, with_run, list(SCENARIO_LABELS.values()), cells)
+    return markup.section(
         "First build vs rebuild after a code edit",
         "Wall-clock time of each scenario: the median of the repeats, with their range and "
         "spread. Only successful samples count; failed ones are listed in the cell.",
         table,
         "\n".join(["Warnings:", "", *warnings]) if warnings else "",
-        _definitions(
+        markup.definitions(
             (
                 "pull",
                 "pulling the base images before any build: network, not build work; "
@@ -365,8 +295,8 @@ def _timing_cell(variant: VariantResult, scenario: str) -> tuple[str, str | None
     )
     if summary is None:
         if failed:
-            return f"failed: {_short(failed[0].error, _SHORT_FAILURE)}", None
-        return _absent(variant), None
+            return f"failed: {markup.short(failed[0].error, markup.SHORT_FAILURE_CHARS)}", None
+        return markup.absent(variant), None
     extra = [f"{len(failed)} failed"] if failed else []
     if scenario == "pull":
         # Pulled once per run by design: a single sample is expected, not a warning.
@@ -409,12 +339,12 @@ def _timing_warning(summary: Summary) -> str | None:
 # (c) Size saved ------------------------------------------------------------------------------
 
 
-def _saved_section(rows: list[_Row], with_run: bool) -> str:
+def _saved_section(rows: list[Row], with_run: bool) -> str:
     sentences: list[str] = []
 
     def cells(run: RunResult, variant: VariantResult) -> list[str]:
         if variant.image is None:
-            return [_absent(variant)] * 2
+            return [markup.absent(variant)] * 2
         size = format_bytes(variant.image.size_bytes)
         full = next((v for v in run.variants if v.name == "full"), None)
         if full is None:
@@ -426,7 +356,7 @@ def _saved_section(rows: list[_Row], with_run: bool) -> str:
         saved = 1 - variant.image.size_bytes / full.image.size_bytes
         sentences.append(
             _saved_sentence(
-                _where(run, variant, with_run),
+                markup.where(run, variant, with_run),
                 saved,
                 full.image.size_bytes,
                 variant.image.size_bytes,
@@ -435,14 +365,14 @@ def _saved_section(rows: list[_Row], with_run: bool) -> str:
         )
         return [size, format_percent(saved) if saved >= 0 else f"{format_percent(-saved)} larger"]
 
-    table = _table(rows, with_run, ["image size", "saved vs full"], cells)
-    return _section(
+    table = markup.variant_table(rows, with_run, ["image size", "saved vs full"], cells)
+    return markup.section(
         "Size saved vs full",
         "Each variant's image size and how much smaller it is than the `full` variant's "
         "(same app, same dependencies).",
         table,
         "\n".join(sentences),
-        _definitions(
+        markup.definitions(
             ("image size", "as in Image size per base (decimal units)"),
             (
                 "saved vs full",
@@ -471,28 +401,30 @@ def _saved_sentence(
 # (d) Steps re-run ----------------------------------------------------------------------------
 
 
-def _rerun_section(rows: list[_Row], with_run: bool) -> str:
+def _rerun_section(rows: list[Row], with_run: bool) -> str:
     def cells(_run: RunResult, variant: VariantResult) -> list[str]:
         edits = [s for s in variant.samples if s.scenario == "edit"]
         sample = next((s for s in reversed(edits) if s.ok), None)
         if sample is None:
             why = (
-                f"failed: {_short(edits[-1].error, _SHORT_FAILURE)}" if edits else _absent(variant)
+                f"failed: {markup.short(edits[-1].error, markup.SHORT_FAILURE_CHARS)}"
+                if edits
+                else markup.absent(variant)
             )
             return [why] * 3
         if not sample.steps:
             return ["not measured (no step log)"] * 3
         return _rerun_cells(sample)
 
-    table = _table(
+    table = markup.variant_table(
         rows, with_run, ["steps re-run", "instructions re-run", "dependencies reinstalled"], cells
     )
-    return _section(
+    return markup.section(
         "Steps re-run after a code edit",
         "Which Dockerfile instructions the builder ran again, instead of taking them from "
         "the cache, after a one-line edit to the app code (the last successful edit rebuild).",
         table,
-        _definitions(
+        markup.definitions(
             (
                 "steps re-run",
                 "instructions that were not cache hits, of all instructions; "
@@ -502,35 +434,34 @@ def _rerun_section(rows: list[_Row], with_run: bool) -> str:
             ("instructions re-run", "those instructions, in build order (long ones cut)"),
             (
                 "dependencies reinstalled",
-                "`yes` when a re-run step is a `RUN` containing "
-                "`pip install`: the edit invalidated the dependency layer",
+                "`yes` when a re-run step is a `RUN` that installs dependencies (`pip`, "
+                "`uv`, `poetry`, `pipenv`, `conda`, `npm`, `yarn`; not `pip install "
+                "--no-deps`, the project itself), the rule the size gate applies too: "
+                "the edit invalidated the dependency layer",
             ),
         ),
     )
 
 
 def _rerun_cells(sample: Sample) -> list[str]:
-    rebuilt = rebuilt_steps(sample.steps)
-    count = f"{len(rebuilt)} of {len(_cacheable(sample.steps))}"
+    rebuilt = sample.rerun_steps
+    count = f"{len(rebuilt)} of {len(sample.counted_steps)}"
     listed = (
-        "<br>".join(_code(step.instruction) for step in rebuilt)
+        "<br>".join(markup.code(step.instruction) for step in rebuilt)
         or "none (every step was a cache hit)"
     )
-    reinstalled = any(
-        step.instruction.upper().startswith("RUN ") and "pip install" in step.instruction
-        for step in rebuilt
-    )
+    reinstalled = sample.reinstalled_dependencies
     return [count, listed, "yes — dependencies reinstalled" if reinstalled else "no"]
 
 
 # (e) Smoke test ------------------------------------------------------------------------------
 
 
-def _smoke_section(rows: list[_Row], with_run: bool) -> str:
+def _smoke_section(rows: list[Row], with_run: bool) -> str:
     def cells(_run: RunResult, variant: VariantResult) -> list[str]:
         smoke = variant.smoke
         if smoke is None:
-            return ["not run", _absent(variant), "not measured", "not measured"]
+            return ["not run", markup.absent(variant), "not measured", "not measured"]
         ready = (
             format_seconds(smoke.ready_seconds)
             if smoke.ready_seconds is not None
@@ -541,27 +472,29 @@ def _smoke_section(rows: list[_Row], with_run: bool) -> str:
         )
         if smoke.ok:
             return ["ok", "answered its health check and a prediction", ready, memory]
-        return ["failed", _short(smoke.reason), ready, memory]
+        return ["failed", markup.short(smoke.reason), ready, memory]
 
-    table = _table(rows, with_run, ["result", "reason", "ready after", "memory"], cells)
+    table = markup.variant_table(
+        rows, with_run, ["result", "reason", "ready after", "memory"], cells
+    )
     logs = []
     for run, variant in rows:
         if variant.smoke is not None and not variant.smoke.ok and variant.smoke.log_tail:
-            where = _where(run, variant, with_run)
-            logs.append(f"- **{where}**: {_text(variant.smoke.reason)}")
+            where = markup.where(run, variant, with_run)
+            logs.append(f"- **{where}**: {markup.recorded(variant.smoke.reason)}")
             logs.append(
                 _log_block(
                     f"{where}: last {_LOG_LINES} lines of the container log", variant.smoke.log_tail
                 )
             )
-    return _section(
+    return markup.section(
         "Smoke test",
         "Every image that built was started with `--network none` and asked, from inside "
         "the container, for its health and a prediction. An image that builds but does not "
         "run is a result, not a footnote.",
         table,
         "\n".join(logs),
-        _definitions(
+        markup.definitions(
             ("result", "`ok`, `failed`, or `not run` when there was no image to start"),
             ("reason", "why it failed (the container's last log lines follow the table)"),
             ("ready after", "from container start to the first healthy answer"),
@@ -577,11 +510,11 @@ def _smoke_section(rows: list[_Row], with_run: bool) -> str:
 # (f) Build context ---------------------------------------------------------------------------
 
 
-def _context_section(rows: list[_Row], with_run: bool) -> str:
+def _context_section(rows: list[Row], with_run: bool) -> str:
     def cells(_run: RunResult, variant: VariantResult) -> list[str]:
         context = variant.context
         if context is None:
-            return [_absent(variant)] * 4
+            return [markup.absent(variant)] * 4
         return [
             format_bytes(context.sent_bytes),
             str(context.sent_files),
@@ -589,12 +522,14 @@ def _context_section(rows: list[_Row], with_run: bool) -> str:
             str(context.ignored_files),
         ]
 
-    table = _table(rows, with_run, ["sent", "files sent", "kept out", "files kept out"], cells)
-    return _section(
+    table = markup.variant_table(
+        rows, with_run, ["sent", "files sent", "kept out", "files kept out"], cells
+    )
+    return markup.section(
         "Build context",
         "What the engine received as build context, and what `.dockerignore` kept out.",
         table,
-        _definitions(
+        markup.definitions(
             ("sent", "bytes of the files sent to the engine with each build"),
             ("files sent", "how many files that is"),
             (
@@ -612,8 +547,17 @@ def _context_section(rows: list[_Row], with_run: bool) -> str:
 def _provenance_fields(run: RunResult) -> list[tuple[str, str]]:
     p = run.provenance
     engine = p.engine
-    bases = "<br>".join(f"`{ref}` ({_text(kind)})" for ref, kind in p.bases) or "none recorded"
-    options = "<br>".join(f"{key}={_text(value)}" for key, value in p.options) or "none"
+    bases = (
+        "<br>".join(f"`{ref}` ({markup.recorded(kind)})" for ref, kind in p.bases)
+        or "none recorded"
+    )
+    options = (
+        "<br>".join(
+            f"{key}={paths.file_name(value) if key == 'manifest' else markup.recorded(value)}"
+            for key, value in p.options
+        )
+        or "none"
+    )
     return [
         ("run id", run.run_id),
         ("started (UTC)", p.started_utc),
@@ -639,16 +583,16 @@ def _provenance_section(runs: Sequence[RunResult]) -> str:
     fields = [_provenance_fields(run) for run in runs]
     header = ["field", *(["value"] if len(runs) == 1 else [run.run_id for run in runs])]
     body = [
-        [name, *(_text(run_fields[i][1]) for run_fields in fields)]
+        [name, *(paths.tilde_home(markup.recorded(run_fields[i][1])) for run_fields in fields)]
         for i, (name, _value) in enumerate(fields[0])
     ]
     standins = any(run.provenance.bases_are_standins for run in runs)
-    return _section(
+    return markup.section(
         "Provenance",
-        "Where and how these numbers were made.",
+        "Where and how these numbers were made (a home directory in a path reads `~`).",
         f"**{STANDIN_NOTE}**" if standins else "",
-        _pipe_table(header, body),
-        _definitions(
+        markup.pipe_table(header, body),
+        markup.definitions(
             (
                 "lab mode",
                 "`lab`: the private offline engine with a registry mirror and a "
@@ -668,16 +612,21 @@ def _provenance_section(runs: Sequence[RunResult]) -> str:
                 "the commit of the measured Dockerfiles; `-dirty` when they had "
                 "uncommitted changes",
             ),
-            ("options", "the run's settings; secret values are recorded as `***`"),
+            (
+                "options",
+                "the run's settings; secret values are recorded as `***`; `manifest` is the "
+                "variants file's name, and the Dockerfile paths under Variants are relative "
+                "to its folder",
+            ),
         ),
     )
 
 
 def _protocol_section() -> str:
-    return _section(
+    return markup.section(
         "How the numbers were measured",
         "The definitions behind every table above.",
-        _definitions(
+        markup.definitions(
             (
                 "pull",
                 "base images are pulled before any timed build; the pull time is "

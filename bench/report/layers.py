@@ -1,6 +1,6 @@
 """Report sections from the layer analysis: what is big, per variant, and each layer.
 
-They use bench/report/latest.py's cell helpers, so the tables read like the others: every cell
+They use bench/report/markup.py's cell helpers, so the tables read like the others: every cell
 says something, a missing record says why.
 """
 
@@ -11,18 +11,10 @@ from collections.abc import Sequence
 from bench.layers.findings import MIN_BYTES, describe
 from bench.layers.size_groups import GROUP_NAMES, shown_groups
 from bench.models import GROUP_KINDS, ImageAnalysis, RunResult, SizeGroup, VariantResult
-from bench.report.latest import (
-    _absent,
-    _code,
-    _definitions,
-    _pipe_table,
-    _section,
-    _table,
-    _where,
-)
+from bench.report import markup
+from bench.report.markup import Row
 from bench.units import format_bytes, format_percent
 
-_Row = tuple[RunResult, VariantResult]
 KIND_LABELS = {"base": "base image", "package": "packages", **GROUP_NAMES}
 _TOP_PACKAGES = 3
 _TOP_PACKAGES_SHOWN = 8
@@ -55,7 +47,7 @@ _KIND_MEANINGS = {
 }
 
 
-def groups_section(rows: list[_Row], with_run: bool) -> str:
+def groups_section(rows: list[Row], with_run: bool) -> str:
     """One row per variant: its bytes by kind of group, and its largest packages."""
     analyses = [v.image.analysis for _, v in rows if v.image and v.image.analysis]
     # Kinds no image has bytes in would be columns of zeros.
@@ -73,15 +65,15 @@ def groups_section(rows: list[_Row], with_run: bool) -> str:
         return [format_bytes(totals[kind]) for kind in kinds] + [largest or "none"]
 
     columns = [*(KIND_LABELS[kind] for kind in kinds), "largest packages"]
-    table = _table(rows, with_run, columns, cells)
-    return _section(
+    table = markup.variant_table(rows, with_run, columns, cells)
+    return markup.section(
         "What is big",
         "Every byte of each image, by what it is. Files are read from the image's layers "
         "(`docker save`); a file a later layer deletes still counts, in the layer that "
         "added it, since that is where its bytes are. The columns add up to the analysed "
         "size (see Layers per variant); kinds of file no image has are left out.",
         table,
-        _definitions(
+        markup.definitions(
             *((KIND_LABELS[kind], _KIND_MEANINGS[kind]) for kind in kinds),
             ("largest packages", f"the {_TOP_PACKAGES} largest distributions"),
         ),
@@ -91,22 +83,22 @@ def groups_section(rows: list[_Row], with_run: bool) -> str:
 # Layers per variant ----------------------------------------------------------------------------
 
 
-def layers_section(rows: list[_Row], with_run: bool) -> str:
+def layers_section(rows: list[Row], with_run: bool) -> str:
     """Per variant: the layer table, dive's numbers, wasted paths, groups and findings."""
     parts = []
     for run, variant in rows:
-        title = f"### {_where(run, variant, with_run)}"
+        title = f"### {markup.where(run, variant, with_run)}"
         analysis = variant.image.analysis if variant.image else None
         if analysis is None:
             parts.append(f"{title}\n\nNo layer analysis ({_not_analysed(variant)}).")
             continue
         parts.append(_variant_layers(title, variant, analysis))
-    return _section(
+    return markup.section(
         "Layers per variant",
         "Each image read once from `docker save`, layer by layer: what every layer added, "
         "changed and removed, dive's efficiency and wasted bytes, what is big and what "
         "could go. The definitions come first; the variants follow.",
-        _definitions(
+        markup.definitions(
             ("#", "the layer's index, bottom (0) to top, as dive numbers them"),
             (
                 "instruction",
@@ -150,10 +142,14 @@ def _variant_layers(title: str, variant: VariantResult, analysis: ImageAnalysis)
     if analysis.top_wasted:
         blocks.append(
             "Top wasted paths (dive's inefficient files):\n\n"
-            + _pipe_table(
+            + markup.pipe_table(
                 ["path", "wasted", "layers"],
                 [
-                    [_code(item.path, 80), format_bytes(item.wasted_bytes), str(item.layer_count)]
+                    [
+                        markup.code(item.path, 80),
+                        format_bytes(item.wasted_bytes),
+                        str(item.layer_count),
+                    ]
                     for item in analysis.top_wasted
                 ],
             )
@@ -200,7 +196,9 @@ def _layer_table(analysis: ImageAnalysis) -> str:
     body = []
     for layer in analysis.layers:
         instruction = (
-            _code(layer.instruction, _INSTRUCTION_CHARS) if layer.instruction else "(no history)"
+            markup.code(layer.instruction, _INSTRUCTION_CHARS)
+            if layer.instruction
+            else "(no history)"
         )
         body.append(
             [
@@ -215,7 +213,7 @@ def _layer_table(analysis: ImageAnalysis) -> str:
                 f"{layer.files_removed:,}",
             ]
         )
-    return _pipe_table(
+    return markup.pipe_table(
         ["#", "instruction", "size", "compressed", "added", "changed", "removed"], body
     )
 
@@ -225,7 +223,7 @@ def _group_table(groups: Sequence[SizeGroup], total_bytes: int) -> str:
         [name, format_bytes(size), _share(size, total_bytes), f"{files:,}"]
         for name, size, files in shown_groups(groups, _TOP_PACKAGES_SHOWN)
     ]
-    return _pipe_table(["group", "size", "share", "files"], body)
+    return markup.pipe_table(["group", "size", "share", "files"], body)
 
 
 def _share(size: int, total: int) -> str:
@@ -235,4 +233,4 @@ def _share(size: int, total: int) -> str:
 def _not_analysed(variant: VariantResult) -> str:
     if variant.image is not None and variant.image.analysis is None:
         return "not analysed"
-    return _absent(variant)
+    return markup.absent(variant)

@@ -4,13 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from tabulate import tabulate
-
-from bench.models import RunResult, VariantResult
+from bench.models import BUILD_SCENARIOS, RunResult, VariantResult
+from bench.report.markup import pipe_table
 from bench.stats import summarize
 from bench.units import format_bytes, format_seconds
-
-_BUILD_SCENARIOS = ("cold", "edit", "noop")
 
 
 def python_version(run: RunResult) -> str:
@@ -56,7 +53,7 @@ def render_builders(runs: Sequence[RunResult]) -> str:
         classic = by_builder.get(("classic", version), {})
         buildkit = by_builder.get(("buildkit", version), {})
         for name in dict.fromkeys([*classic, *buildkit]):
-            for scenario in _BUILD_SCENARIOS:
+            for scenario in BUILD_SCENARIOS:
                 a, b = classic.get(name), buildkit.get(name)
                 ma = _median(a, scenario) if a else None
                 mb = _median(b, scenario) if b else None
@@ -64,9 +61,8 @@ def render_builders(runs: Sequence[RunResult]) -> str:
                 rows.append(
                     [name, version, scenario, _cell(a, scenario), _cell(b, scenario), ratio]
                 )
-    table = tabulate(
-        rows,
-        headers=[
+    table = pipe_table(
+        [
             "variant",
             "python",
             "scenario",
@@ -74,8 +70,7 @@ def render_builders(runs: Sequence[RunResult]) -> str:
             "BuildKit (CLI)",
             "BuildKit / classic",
         ],
-        tablefmt="pipe",
-        disable_numparse=True,
+        rows,
     )
     return "\n".join(
         [
@@ -114,12 +109,7 @@ def render_versions(runs: Sequence[RunResult]) -> str:
                 else f"{variant.status}: {variant.reason}"
             )
             rows.append([variant.name, python_version(run), size, _cell(variant, "cold")])
-    table = tabulate(
-        rows,
-        headers=["variant", "python", "image size", "cold build"],
-        tablefmt="pipe",
-        disable_numparse=True,
-    )
+    table = pipe_table(["variant", "python", "image size", "cold build"], rows)
     return "\n".join(
         [
             "## Python versions",

@@ -367,3 +367,20 @@ def test_what_is_big_adds_up_to_the_analysed_size() -> None:
     row = _row(render_markdown([run]), "What is big", "full")
     assert row[1:4] == ["1.06 GB", "193 MB", "64.8 MB"]
     assert sum(g.size_bytes for g in full.image.analysis.groups) == full.image.analysis.size_bytes
+
+
+def test_no_machine_paths_in_the_report() -> None:
+    run = sample_run()
+    home = "/home/ada/bench"
+    variants = tuple(replace(v, dockerfile=f"{home}/{v.dockerfile}") for v in run.variants)
+    options = tuple(
+        (key, f"{home}/variants/variants.toml" if key == "manifest" else value)
+        for key, value in run.provenance.options
+    )
+    markdown = render_markdown(
+        [replace(run, variants=variants, provenance=replace(run.provenance, options=options))]
+    )
+    assert "/home/" not in markdown and "/root/" not in markdown
+    assert "- **full** (`full/Dockerfile`)" in markdown
+    assert "manifest=variants.toml<br>" in markdown
+    assert "unix://~/.local/share/dockerfile-bench/lab/run/docker.sock" in markdown

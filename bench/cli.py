@@ -6,10 +6,15 @@ import argparse
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bench import manifest as manifest_module
 from bench.errors import BenchError
 from bench.models import SCENARIOS
+
+if TYPE_CHECKING:
+    # argparse's type for what add_subparsers returns (generic in typeshed only).
+    _Commands = argparse._SubParsersAction[argparse.ArgumentParser]
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -19,7 +24,17 @@ def _parser() -> argparse.ArgumentParser:
         "cached rebuild after a code edit, and whether the image runs.",
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    _add_lab(commands)
+    _add_run(commands)
+    _add_smoke_report(commands)
+    _add_gate(commands)
+    _add_layers(commands)
+    _add_perf(commands)
+    return parser
 
+
+def _add_lab(commands: _Commands) -> None:
+    """`lab up | status | down | wheels`."""
     lab = commands.add_parser("lab", help="the offline lab: private engine, registry, wheelhouse")
     lab_commands = lab.add_subparsers(dest="lab_command", required=True, metavar="ACTION")
     lab_up = lab_commands.add_parser("up", help="use a reachable engine, or start a private lab")
@@ -46,6 +61,10 @@ def _parser() -> argparse.ArgumentParser:
         dest="requirements",
         metavar="FILE",
     )
+
+
+def _add_run(commands: _Commands) -> None:
+    """`run`: measure variants and write results and reports."""
     run = commands.add_parser("run", help="measure variants and write results and reports")
     _manifest_options(run)
     run.add_argument("--repeat", type=_positive, default=3, help="samples per scenario (3)")
@@ -115,6 +134,9 @@ def _parser() -> argparse.ArgumentParser:
         help="write only the results JSON, not latest.md and samples.csv",
     )
 
+
+def _add_smoke_report(commands: _Commands) -> None:
+    """`smoke` (build once and smoke-test) and `report` (regenerate the views)."""
     smoke = commands.add_parser("smoke", help="build variants once and smoke-test them")
     _manifest_options(smoke)
     smoke.add_argument(
@@ -132,6 +154,10 @@ def _parser() -> argparse.ArgumentParser:
         help="results files (default: the newest in reports/results)",
     )
     report.add_argument("--report-dir", type=Path, default=Path("reports"))
+
+
+def _add_gate(commands: _Commands) -> None:
+    """`baseline update` and `check`: the size gate."""
     baseline = commands.add_parser("baseline", help="the committed size baseline")
     baseline_commands = baseline.add_subparsers(
         dest="baseline_command", required=True, metavar="ACTION"
@@ -187,6 +213,10 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument(
         "--markdown", type=Path, metavar="FILE", help="also write the markdown summary here"
     )
+
+
+def _add_layers(commands: _Commands) -> None:
+    """`layers IMAGE`: what every layer holds, like dive."""
     layers = commands.add_parser("layers", help="what every layer of an image holds, like dive")
     layers.add_argument("image", metavar="IMAGE")
     layers.add_argument("--json", action="store_true", help="the analysis as JSON")
@@ -199,6 +229,10 @@ def _parser() -> argparse.ArgumentParser:
         "--compare-dive", action="store_true", help="time it against `dive IMAGE --ci`"
     )
     layers.add_argument("--repeat", type=_positive, default=3, help="with --compare-dive (3)")
+
+
+def _add_perf(commands: _Commands) -> None:
+    """`perf`: the harness against `docker build` and dive, side by side."""
     perf = commands.add_parser("perf", help="our build call against `docker build`, side by side")
     perf.add_argument("--variant", default="slim", help="variant to build (slim)")
     perf.add_argument("--manifest", type=Path, default=manifest_module.DEFAULT_MANIFEST)
@@ -240,7 +274,6 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="measure nothing: regenerate the markdown from the JSON at --out",
     )
-    return parser
 
 
 def _manifest_options(parser: argparse.ArgumentParser) -> None:

@@ -14,7 +14,10 @@ layer blob is stored as the registry or builder produced it: a plain tar, gzip o
 Blobs are told apart by their first bytes as they stream past (tar magic, gzip or zstd
 magic, a JSON `{`); manifest.json then says which of them are the image's layers and
 config. A compressed layer is decompressed on the fly, in bounded pieces, and its tar
-headers read from that; the same layer gives the same entries whatever its format.
+headers read from that; the same layer gives the same entries whatever its format. On a
+synthetic 104 MB image (6 layers, 14,400 files, a third of the bytes incompressible) the
+analysis took 0.34 s of CPU from a plain tar, 0.43 s from gzip and 0.41 s from zstd blobs:
+decompression adds a quarter, and there is no second pass.
 
 Speed, measured on the lab's 1 GB full variant (28,000 files): tarfile's streaming mode
 (`r|`) copies every byte through its own buffer once per tar level (the save stream, then
@@ -286,9 +289,10 @@ def read_save_stream(
     size_cache: SizeCache | None = None,
     on_layer: Callable[[SavedLayer], None] | None = None,
 ) -> SavedImage:
-    """Read a `docker save` stream once; with `compress`, gzip each layer on `workers` threads
-    (a layer `size_cache` knows is hashed, not compressed). `on_layer` sees each layer as
-    soon as it is read, in the stream's order (not the image's)."""
+    """Read a `docker save` stream once; with `compress`, each layer's gzip size: a gzip
+    blob's own size, else the layer's tar gzipped on `workers` threads (a layer `size_cache`
+    knows is hashed, not compressed). `on_layer` sees each layer as soon as it is read, in
+    the stream's order (not the image's)."""
     layers: dict[str, SavedLayer] = {}
     links: dict[str, str] = {}
     json_files: dict[str, bytes] = {}

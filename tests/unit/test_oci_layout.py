@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import dataclasses
 import gzip
+import hashlib
 import io
 import sys
 import tarfile
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 
@@ -154,10 +156,7 @@ def test_a_layer_twice_in_one_image_is_one_blob(compression: Compression) -> Non
     assert packed.compressed_bytes == sizes[0] + sizes[1]  # a registry stores it once
 
 
-def test_a_zstd_layer_size_comes_from_the_cache_the_second_time(tmp_path: object) -> None:
-    from pathlib import Path
-
-    assert isinstance(tmp_path, Path)
+def test_a_zstd_layer_size_comes_from_the_cache_the_second_time(tmp_path: Path) -> None:
     saved = oci_save_tar([LAYERS], compression="zstd")
     plain = _analyse(saved, compress=True)
     cache = SizeCache(tmp_path / "sizes.json")
@@ -197,8 +196,6 @@ def _rewritten(data: bytes, change: Callable[[str, bytes], bytes | None]) -> byt
 
 
 def _layer_blob(compression: Compression, index: int = 0) -> str:
-    import hashlib
-
     blob = compressed(layer_tar(scenario.LAYERS[index].items), compression)
     return f"blobs/sha256/{hashlib.sha256(blob).hexdigest()}"
 

@@ -4,9 +4,23 @@ The stream is read forward only, one chunk held at a time: the image is never he
 memory nor written to disk; only file headers are kept (path, size, type: tens of bytes
 per file), plus the small JSON files and pip's RECORD files. Engine 20.10 writes
 `<id>/layer.tar` entries, a config `<hex>.json` and `manifest.json`, which gives the
-layer order and may come after the layers; Engine 25+ writes an OCI layout
-(`blobs/sha256/<digest>`, told apart by their first bytes). A layer that repeats an
-earlier one is saved as a symlink to it.
+layer order and may come after the layers. A layer that repeats an earlier one is saved
+as a symlink to it.
+
+Engine 25+ writes an OCI layout: `blobs/sha256/<digest>` entries in digest order (layers,
+configs and manifests interleaved in any order), then `index.json`, `manifest.json` (whose
+`Config` and `Layers` name blob paths) and `oci-layout`. With the containerd image store a
+layer blob is stored as the registry or builder produced it: a plain tar, gzip or zstd.
+Blobs are told apart by their first bytes as they stream past (tar magic, gzip or zstd
+magic, a JSON `{`); manifest.json then says which of them are the image's layers and
+config. A compressed layer is decompressed on the fly, in bounded pieces, and its tar
+headers read from that; the same layer gives the same entries whatever its format. On a
+synthetic 104 MB image (6 layers, 14,400 files, a third of the bytes incompressible) the
+analysis took 0.34-0.40 s of CPU from plain tar blobs (as from the legacy archive, before
+and after this reading of compressed blobs), 0.43-0.55 s from gzip and 0.41-0.49 s from
+zstd (medians of two runs on a busy two-core machine): decompression alone is 0.27 s
+(gzip) and 0.32 s (zstd), in the same single pass. 600 MB of zeros in one zstd blob
+(30 kB) are analysed in 26 MB of memory.
 
 Speed, measured on the lab's 1 GB full variant (28,000 files): tarfile's streaming mode
 (`r|`) copies every byte through its own buffer once per tar level (the save stream, then
@@ -22,26 +36,62 @@ import json
 import os
 import posixpath
 import re
+import sys
 import tarfile
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import Any, Literal, NamedTuple, Protocol, cast
+
+from zlib_ng import zlib_ng
 
 from bench.errors import BenchError
 from bench.layers.deflate import Deflater
 from bench.layers.sizecache import CachedSizer, SizeCache, Sizer
+
+if sys.version_info >= (3, 14):
+    from compression import zstd
+else:
+    from backports import zstd
 
 _MAX_JSON_BYTES = 16 << 20
 _RECORD = re.compile(r"(?:^|/)(?:site|dist)-packages/[^/]+\.dist-info/RECORD$")
 _TAR_MAGIC_OFFSET = 257
 _SKIP_CHUNK_BYTES = 1 << 20
 _ZERO_BLOCK = bytes(tarfile.BLOCKSIZE)
+_GZIP_MAGIC = b"\x1f\x8b"
+_ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
+# A compressed blob is read in pieces of this many bytes and decompressed into pieces of
+# at most _PIECE_BYTES: memory stays bounded however well a layer compresses (a file of
+# zeros shrinks about 30,000-fold under zstd).
+_COMPRESSED_READ_BYTES = 256 << 10
+_PIECE_BYTES = 1 << 20
+
+# zlib-ng's stubs declare its `error` class as an instance of Exception.
+_INFLATE_ERROR = cast("type[Exception]", zlib_ng.error)
+
+LayerFormat = Literal["tar", "gzip", "zstd"]
 
 
 class UnreadableImage(BenchError):
     """The stream is not a `docker save` archive this module understands."""
+
+
+class _DamagedStream(Exception):
+    """A compressed layer blob that does not decompress to its end (cut short, corrupt)."""
+
+
+class _Reader(Protocol):
+    """What the layer reader needs of a stream: forward reads and seeks."""
+
+    def tell(self) -> int: ...
+
+    def read(self, size: int = -1) -> bytes: ...
+
+    def seek(self, position: int, whence: int = 0) -> int: ...
+
+    def drain(self) -> None: ...
 
 
 class Entry(NamedTuple):
@@ -242,12 +292,14 @@ def read_save_stream(
     size_cache: SizeCache | None = None,
     on_layer: Callable[[SavedLayer], None] | None = None,
 ) -> SavedImage:
-    """Read a `docker save` stream once; with `compress`, gzip each layer on `workers` threads
-    (a layer `size_cache` knows is hashed, not compressed). `on_layer` sees each layer as
-    soon as it is read, in the stream's order (not the image's)."""
+    """Read a `docker save` stream once; with `compress`, each layer's gzip size: a gzip
+    blob's own size, else the layer's tar gzipped on `workers` threads (a layer `size_cache`
+    knows is hashed, not compressed). `on_layer` sees each layer as soon as it is read, in
+    the stream's order (not the image's)."""
     layers: dict[str, SavedLayer] = {}
     links: dict[str, str] = {}
     json_files: dict[str, bytes] = {}
+    other_blobs: set[str] = set()
     source = ForwardReader(chunks)
     with ExitStack() as stack:
         pool = (
@@ -264,7 +316,7 @@ def read_save_stream(
                     sizer = Deflater(pool, level, 2 * workers)
                     if size_cache is not None:
                         sizer = CachedSizer(size_cache, member.size, sizer)
-                layer = _read_member(source, member, sizer, layers, links, json_files)
+                layer = _read_member(source, member, sizer, layers, links, json_files, other_blobs)
                 if layer is not None and on_layer is not None:
                     on_layer(layer)
             source.drain()  # the padding after the end marker: let the engine finish sending
@@ -272,7 +324,7 @@ def read_save_stream(
             raise UnreadableImage(f"cannot read the saved image: {error}") from error
     if size_cache is not None:
         size_cache.save()
-    return _in_order(layers, links, json_files)
+    return _in_order(layers, links, json_files, other_blobs)
 
 
 def _read_member(
@@ -282,6 +334,7 @@ def _read_member(
     layers: dict[str, SavedLayer],
     links: dict[str, str],
     json_files: dict[str, bytes],
+    other_blobs: set[str],
 ) -> SavedLayer | None:
     """Read one member of the save archive; a layer is returned as well as kept."""
     name = member.name
@@ -292,19 +345,132 @@ def _read_member(
         return None
     if not member.isfile():
         return None
-    # OCI layout: layers and JSON documents share blobs/; tell them apart by their bytes
-    # (a tar, even an empty one, is at least two 512-byte blocks).
-    if name.endswith("/layer.tar") or (
-        is_blob and member.size >= 1024 and _looks_like_tar(source.peek(512))
-    ):
-        sink = sizer.feed if sizer is not None else None
-        layer = layers[name] = _read_layer(name, _Window(source, member.size, sink), sizer)
+    # Only what lies inside the member: a short blob is followed by padding and a header.
+    head = source.peek(min(member.size, tarfile.BLOCKSIZE))
+    layer_format = _layer_format(name, member.size, head)
+    if layer_format is not None:
+        layer = layers[name] = _read_layer_blob(name, layer_format, source, member.size, sizer)
         return layer
     if member.size <= _MAX_JSON_BYTES and (
-        (name.endswith(".json") and "/" not in name) or (is_blob and source.peek(1) in (b"{", b"["))
+        (name.endswith(".json") and "/" not in name) or (is_blob and head[:1] in (b"{", b"["))
     ):
         json_files[name] = source.read(member.size)
+    elif is_blob:
+        other_blobs.add(name)  # named as a layer by the manifest, it is refused there
     return None
+
+
+def _layer_format(name: str, size: int, head: bytes) -> LayerFormat | None:
+    """How a member holds a layer, by its name (Engine 20.10) or its first bytes (OCI)."""
+    if name.endswith("/layer.tar"):
+        return "tar"
+    if not name.startswith("blobs/"):
+        return None
+    if head.startswith(_GZIP_MAGIC):
+        return "gzip"
+    if head.startswith(_ZSTD_MAGIC):
+        return "zstd"
+    # A tar, even an empty one, is at least two 512-byte blocks.
+    if size >= 2 * tarfile.BLOCKSIZE and _looks_like_tar(head):
+        return "tar"
+    return None
+
+
+def _read_layer_blob(
+    name: str, layer_format: LayerFormat, source: ForwardReader, size: int, sizer: Sizer | None
+) -> SavedLayer:
+    """One layer, decompressed as it streams if it is compressed; errors name the layer."""
+    try:
+        if layer_format == "tar":
+            sink = sizer.feed if sizer is not None else None
+            return _read_layer(name, _Window(source, size, sink), sizer)
+        window = _Window(source, size, None)
+        pieces = _gunzipped(window) if layer_format == "gzip" else _unzstded(window)
+        if layer_format == "gzip":
+            # The blob as stored is what a registry keeps and a pull transfers: its size
+            # is the gzip size asked for, with nothing to compress. The sizer is not used.
+            layer_sizer = None
+        else:
+            # A zstd blob's size is not a gzip size: the tar it holds is deflated, as an
+            # uncompressed layer is, so the figure means the same whatever the format.
+            layer_sizer = sizer
+            if sizer is not None:
+                pieces = _fed(pieces, sizer.feed)
+        reader = ForwardReader(pieces)
+        layer = _read_layer(name, reader, layer_sizer)
+        # On to the stream's end (the tar's padding, the gzip trailer or zstd checksum):
+        # a blob cut short or damaged after its last header is refused too.
+        reader.drain()
+        if layer_format == "gzip" and sizer is not None:
+            layer.compressed_bytes = size
+        return layer
+    except (tarfile.TarError, _DamagedStream) as error:
+        raise UnreadableImage(f"cannot read the saved image's layer {name}: {error}") from None
+
+
+def _fed(pieces: Iterator[bytes], feed: Callable[[bytes], None]) -> Iterator[bytes]:
+    for piece in pieces:
+        feed(piece)
+        yield piece
+
+
+def _gunzipped(window: _Window) -> Iterator[bytes]:
+    """A gzip blob's bytes, decompressed in pieces of at most _PIECE_BYTES.
+
+    Several gzip members one after the other are one stream, as Go's gzip reader (dive's,
+    containerd's) reads them. zlib-ng inflates as zlib does, a little faster.
+    """
+    inflater = zlib_ng.decompressobj(16 + zlib_ng.MAX_WBITS)  # gzip framing only
+    in_member = False
+    try:
+        while data := window.read(_COMPRESSED_READ_BYTES):
+            more = True
+            while more:
+                if inflater.eof:  # the next member
+                    if not data.startswith(_GZIP_MAGIC[: len(data)]):
+                        raise _DamagedStream("bytes after the gzip stream that are not gzip")
+                    inflater = zlib_ng.decompressobj(16 + zlib_ng.MAX_WBITS)
+                in_member = True
+                piece = inflater.decompress(data, _PIECE_BYTES)
+                if piece:
+                    yield piece
+                if inflater.eof:
+                    in_member = False
+                    data = inflater.unused_data
+                    more = bool(data)
+                else:
+                    # A full piece may leave output due even once the input is all taken.
+                    data = inflater.unconsumed_tail
+                    more = bool(data) or len(piece) == _PIECE_BYTES
+    except _INFLATE_ERROR as error:
+        raise _DamagedStream(f"damaged gzip data ({error})") from None
+    if in_member:
+        raise _DamagedStream("the gzip stream is cut short")
+
+
+def _unzstded(window: _Window) -> Iterator[bytes]:
+    """A zstd blob's bytes, decompressed in pieces of at most _PIECE_BYTES; any number of
+    frames (skippable ones included) one after the other are one stream."""
+    decompressor = zstd.ZstdDecompressor()
+    in_frame = False
+    try:
+        while data := window.read(_COMPRESSED_READ_BYTES):
+            while data or (in_frame and not decompressor.needs_input):
+                if decompressor.eof:  # the next frame
+                    decompressor = zstd.ZstdDecompressor()
+                in_frame = True
+                piece = decompressor.decompress(data, _PIECE_BYTES)
+                if piece:
+                    yield piece
+                if decompressor.eof:
+                    in_frame = False
+                    data = decompressor.unused_data
+                else:
+                    data = b""
+    except zstd.ZstdError as error:
+        raise _DamagedStream(f"damaged zstd data ({error})") from None
+    if in_frame:
+        raise _DamagedStream("the zstd stream is cut short")
 
 
 def _looks_like_tar(head: bytes) -> bool:
@@ -314,7 +480,7 @@ def _looks_like_tar(head: bytes) -> bool:
     )
 
 
-def _read_layer(name: str, window: _Window, sizer: Sizer | None) -> SavedLayer:
+def _read_layer(name: str, window: _Reader, sizer: Sizer | None) -> SavedLayer:
     layer = SavedLayer(name)
     entries = layer.entries
     for member in _members(window):
@@ -339,7 +505,7 @@ def _read_layer(name: str, window: _Window, sizer: Sizer | None) -> SavedLayer:
     return layer
 
 
-def _members(source: _Window) -> Iterator[Member]:
+def _members(source: _Reader) -> Iterator[Member]:
     """The members of a layer's tar, in order (headers decoded as tarfile decodes them).
 
     TarFile's own loop (`next`, with its bookkeeping per member) took about as long as
@@ -403,18 +569,30 @@ def _apply(header: Member, records: dict[str, str]) -> Member:
 
 
 def _in_order(
-    layers: dict[str, SavedLayer], links: dict[str, str], json_files: dict[str, bytes]
+    layers: dict[str, SavedLayer],
+    links: dict[str, str],
+    json_files: dict[str, bytes],
+    other_blobs: set[str],
 ) -> SavedImage:
+    """The first image of manifest.json: its layers in order and its config."""
     if "manifest.json" not in json_files:
         raise UnreadableImage("the saved image has no manifest.json")
     try:
         manifest = json.loads(json_files["manifest.json"])
         entry = manifest[0]
-        config = json.loads(json_files[entry["Config"]])
-        names = list(entry["Layers"])
+        config_name = str(entry["Config"])
+        names = [str(name) for name in entry["Layers"]]
     except (ValueError, LookupError, TypeError) as error:
+        raise UnreadableImage(f"the saved image's manifest.json is unusable: {error}") from None
+    if config_name not in json_files:
+        raise UnreadableImage(f"the saved image lacks its config {config_name}")
+    try:
+        config = json.loads(json_files[config_name])
+        if not isinstance(config, dict):
+            raise TypeError("not a JSON object")
+    except (ValueError, TypeError) as error:
         raise UnreadableImage(
-            f"the saved image's manifest or config is unusable: {error}"
+            f"the saved image's config {config_name} is unusable: {error}"
         ) from None
     ordered = []
     for name in names:
@@ -423,7 +601,12 @@ def _in_order(
             if resolved not in links:
                 break
             resolved = links[resolved]
-        if resolved not in layers:
+        if resolved in layers:
+            ordered.append(layers[resolved])
+        elif resolved in other_blobs or resolved in json_files:
+            raise UnreadableImage(
+                f"the saved image's layer {name} is neither a tar nor gzip nor zstd"
+            )
+        else:
             raise UnreadableImage(f"the saved image lacks its layer {name}")
-        ordered.append(layers[resolved])
     return SavedImage(layers=tuple(ordered), config=config)

@@ -19,6 +19,13 @@ SCENARIO_LABELS: dict[Scenario, str] = {
     "edit": "edit rebuild",
     "noop": "no-op rebuild",
 }
+# Where an engine keeps images: a graph driver (overlay2: Engine 20.10, and later engines
+# upgraded in place) or containerd's snapshotters (the default of Engine 29 and Docker
+# Desktop 4.34); the engine's own image Size means something different in each.
+ImageStore = Literal["graphdriver", "containerd"]
+# What the engine's Size counts: the unpacked layers, or the content it stores (compressed
+# blobs, manifests and configs, on the containerd store).
+EngineSizeKind = Literal["unpacked", "content"]
 # The scenarios that time a build (pull is network work).
 BUILD_SCENARIOS: tuple[Scenario, ...] = ("cold", "edit", "noop")
 
@@ -43,6 +50,7 @@ class EngineInfo:
     operating_system: str
     cpus: int
     builder: str = "classic"
+    image_store: ImageStore = "graphdriver"
 
 
 @dataclass(frozen=True)
@@ -137,12 +145,19 @@ class Layer:
 
 @dataclass(frozen=True)
 class ImageFacts:
-    """Sizes of a built image."""
+    """Sizes of a built image.
+
+    size_bytes is the unpacked size (the sum of the layers' contents, comparable across
+    engines); engine_size_bytes is the engine's own Size, which counts what engine_size_kind
+    says.
+    """
 
     image_id: str
     size_bytes: int
     layers: tuple[Layer, ...] = field(default=())
     labels: tuple[tuple[str, str], ...] = field(default=())
+    engine_size_bytes: int | None = None
+    engine_size_kind: EngineSizeKind = "unpacked"
 
 
 # Results of a run ----------------------------------------------------------------------------
@@ -336,7 +351,13 @@ class ImageAnalysis:
 
 @dataclass(frozen=True)
 class ImageResult:
-    """Sizes of the image a variant's cold build produced."""
+    """Sizes of the image a variant's cold build produced.
+
+    size_bytes is THE image size of every table and of the gate: unpacked, the sum of the
+    layers' contents, as `docker images` shows it on a graph-driver engine; on the containerd
+    store it is the layer analysis's exact sum (the history's layer sizes until then).
+    engine_size_bytes is what the engine itself reports, of the kind engine_size_kind names.
+    """
 
     size_bytes: int
     compressed_bytes: int | None
@@ -345,6 +366,9 @@ class ImageResult:
     base_is_standin: bool
     # Schema 2: what every layer holds (None in schema-1 files, or when not analysed).
     analysis: ImageAnalysis | None = None
+    # Schema 4: the engine's own Size and what it counts.
+    engine_size_bytes: int | None = None
+    engine_size_kind: EngineSizeKind = "unpacked"
 
     @property
     def layers_with_bytes(self) -> int:

@@ -24,7 +24,11 @@ from bench.models import RunResult
 #     groups, findings; null when not analysed). Schema-1 files read with analysis null.
 #   3 (2026-11): top-level `harness_seconds`, pairs of phase and wall seconds of the run's
 #     untimed work (bench/run/phases.py). Older files read with an empty list.
-SCHEMA_VERSION = 3
+#   4 (2026-11): an image has `engine_size_bytes` and `engine_size_kind` (the engine's own
+#     Size and whether it counts unpacked layers or stored content: the containerd store),
+#     and the engine has `image_store` (graphdriver or containerd). Older files come from
+#     graph-driver engines: the engine's Size was the image's size_bytes, unpacked.
+SCHEMA_VERSION = 4
 
 
 class _Invalid(Exception):
@@ -151,6 +155,16 @@ def from_dict(data: object, source: Path) -> RunResult:
 
 def _upgrade(fields: dict[str, Any], version: int) -> dict[str, Any]:
     """An older file's fields in the current shape (the decoder then checks them strictly)."""
+    if version < 4:
+        provenance = fields.get("provenance")
+        engine = provenance.get("engine") if isinstance(provenance, dict) else None
+        if isinstance(engine, dict):
+            engine.setdefault("image_store", "graphdriver")
+        for variant in fields.get("variants") or []:
+            image = variant.get("image") if isinstance(variant, dict) else None
+            if isinstance(image, dict):
+                image.setdefault("engine_size_bytes", image.get("size_bytes"))
+                image.setdefault("engine_size_kind", "unpacked")
     if version < 3:
         fields.setdefault("harness_seconds", [])
     if version < 2:

@@ -67,6 +67,13 @@ def check(args: argparse.Namespace) -> int:
             f"{path} was made with {made_with} bases but {source} with {measured_with} ones: "
             "compare like with like (see --baseline)"
         )
+    store = run.provenance.engine.image_store
+    if loaded_baseline is not None and loaded_baseline.image_store != store:
+        raise BenchError(
+            f"{path} was made on an engine with the {loaded_baseline.image_store} image store "
+            f"but {source} on one with the {store} store (sizes and layers differ): compare "
+            "like with like (see --baseline)"
+        )
     variants = {v.name: v for v in manifest.load(args.manifest).variants}
     result = run_check(
         run,

@@ -26,7 +26,14 @@ from bench.engine import httpbody
 from bench.engine.buildlog import StepTracker
 from bench.errors import BenchError
 from bench.layers.history import instruction as _instruction
-from bench.models import BuildOutcome, EngineInfo, ImageFacts, Layer, PullOutcome
+from bench.models import (
+    BuildOutcome,
+    EngineInfo,
+    ImageFacts,
+    ImageStore,
+    Layer,
+    PullOutcome,
+)
 
 # Builds and pulls can be silent for minutes (pip resolving, a large layer extracting).
 _API_TIMEOUT_SECONDS = 900
@@ -96,6 +103,7 @@ class Engine:
         # Images committed by builds that were stopped before they ended (Ctrl-C, SIGTERM):
         # no label reaches them, and only this object saw their ids.
         self._abandoned: list[str] = []
+        self._image_store: ImageStore | None = None
 
     @staticmethod
     def reachable(docker_host: str | None = None, timeout_seconds: float = 5.0) -> bool:
@@ -121,7 +129,17 @@ class Engine:
             storage_driver=str(info.get("Driver", "unknown")),
             operating_system=str(info.get("OperatingSystem", "unknown")),
             cpus=int(info.get("NCPU", 0)),
+            image_store=image_store(info),
         )
+
+    def image_store(self) -> ImageStore:
+        """Where this engine keeps images (asked once: it cannot change while it runs)."""
+        if self._image_store is None:
+            try:
+                self._image_store = image_store(self._docker.info())
+            except _CONNECTION_ERRORS as error:
+                raise _lost(error) from error
+        return self._image_store
 
     # Images -----------------------------------------------------------------------------
 
@@ -149,11 +167,24 @@ class Engine:
             )
             for entry in reversed(history)
         )
+        engine_size = int(inspected.get("Size", 0))
+        if self.image_store() == "containerd":
+            # Size counts the stored content (compressed blobs); the history's layer sizes
+            # are the unpacked snapshots (the layer analysis gives the exact sum later).
+            return ImageFacts(
+                image_id=str(inspected["Id"]),
+                size_bytes=sum(layer.size_bytes for layer in layers),
+                layers=layers,
+                labels=tuple(sorted((str(k), str(v)) for k, v in labels.items())),
+                engine_size_bytes=engine_size,
+                engine_size_kind="content",
+            )
         return ImageFacts(
             image_id=str(inspected["Id"]),
-            size_bytes=int(inspected.get("Size", 0)),
+            size_bytes=engine_size,
             layers=layers,
             labels=tuple(sorted((str(k), str(v)) for k, v in labels.items())),
+            engine_size_bytes=engine_size,
         )
 
     def image_labels(self, reference: str) -> dict[str, str]:
@@ -516,6 +547,15 @@ def _response_of(stream: Iterator[Any]) -> Any:
     frame = getattr(stream, "gi_frame", None)
     response = frame.f_locals.get("response") if frame is not None else None
     return response if callable(getattr(response, "close", None)) else None
+
+
+def image_store(info: Mapping[str, Any]) -> ImageStore:
+    """The image store an engine's /info describes: containerd's snapshotters announce
+    themselves in DriverStatus (`driver-type io.containerd.snapshotter.v1`)."""
+    for entry in info.get("DriverStatus") or []:
+        if len(entry) == 2 and entry[0] == "driver-type" and "containerd" in str(entry[1]):
+            return "containerd"
+    return "graphdriver"
 
 
 def _short(error: BaseException) -> str:

@@ -1,8 +1,9 @@
 """The size baseline: per variant, sizes and layers of a known-good run, committed to the repo.
 
-Two baselines are kept: `reports/baseline.json` for the lab (stand-in bases) and
-`reports/baseline-online.json` for Docker Hub bases; a results file picks the one that
-matches where its bases came from.
+One baseline per setting: `reports/baseline.json` for the lab (stand-in bases) and
+`reports/baseline-online.json` for Docker Hub bases, each with `-containerd` before `.json`
+for an engine with the containerd image store (its layers and sizes differ); a results file
+picks the one that matches where its bases came from and which store built it.
 """
 
 from __future__ import annotations
@@ -13,9 +14,10 @@ from pathlib import Path
 
 from bench import storage
 from bench.errors import BenchError
-from bench.models import RunResult
+from bench.models import ImageStore, RunResult
 
-BASELINE_SCHEMA_VERSION = 1
+# 1: first format. 2: `image_store` (files without it come from graph-driver engines).
+BASELINE_SCHEMA_VERSION = 2
 LAB_BASELINE = Path("reports/baseline.json")
 ONLINE_BASELINE = Path("reports/baseline-online.json")
 
@@ -44,13 +46,18 @@ class Baseline:
     engine_version: str
     created_utc: str
     variants: tuple[BaselineVariant, ...]
+    image_store: ImageStore = "graphdriver"
 
     def variant(self, name: str) -> BaselineVariant | None:
         return next((v for v in self.variants if v.name == name), None)
 
 
 def default_path(run: RunResult) -> Path:
-    return LAB_BASELINE if run.provenance.bases_are_standins else ONLINE_BASELINE
+    """The baseline for the run's setting: stand-in or real bases, and the image store."""
+    path = LAB_BASELINE if run.provenance.bases_are_standins else ONLINE_BASELINE
+    if run.provenance.engine.image_store == "containerd":
+        return path.with_name(f"{path.stem}-containerd{path.suffix}")
+    return path
 
 
 def from_run(run: RunResult) -> Baseline:
@@ -81,6 +88,7 @@ def from_run(run: RunResult) -> Baseline:
         engine_version=run.provenance.engine.server_version,
         created_utc=run.finished_utc or run.provenance.started_utc,
         variants=tuple(variants),
+        image_store=run.provenance.engine.image_store,
     )
 
 
@@ -129,9 +137,18 @@ def load(path: Path) -> Baseline:
             engine_version=str(data["engine_version"]),
             created_utc=str(data["created_utc"]),
             variants=variants,
+            image_store=_image_store(data.get("image_store", "graphdriver")),
         )
     except (KeyError, TypeError, ValueError) as error:
         raise BenchError(f"{path}: not a valid baseline (bad or missing {error})") from error
+
+
+def _image_store(value: object) -> ImageStore:
+    if value == "graphdriver":
+        return "graphdriver"
+    if value == "containerd":
+        return "containerd"
+    raise ValueError(f"image_store {value!r}")
 
 
 def _int(value: object) -> int:

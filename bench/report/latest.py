@@ -107,29 +107,59 @@ def render_csv(runs: Sequence[RunResult]) -> str:
 
 
 def _size_section(rows: list[Row], with_run: bool) -> str:
+    # The engine's own number gets a column where it differs in kind: the containerd store.
+    engine_column = any(
+        v.image is not None and v.image.engine_size_kind == "content" for _, v in rows
+    )
+
     def cells(_run: RunResult, variant: VariantResult) -> list[str]:
         image = variant.image
         if image is None:
-            return [markup.absent(variant)] * 6
+            return [markup.absent(variant)] * (7 if engine_column else 6)
         base = f"`{image.base_image}`" + (" (stand-in)" if image.base_is_standin else "")
         compressed = (
             "not measured"
             if image.compressed_bytes is None
             else format_bytes(image.compressed_bytes)
         )
+        engine = (
+            [_engine_size(image.engine_size_bytes, image.engine_size_kind)] if engine_column else []
+        )
         return [
             base,
             format_bytes(image.size_bytes),
+            *engine,
             compressed,
             str(image.layers_with_bytes),
             _largest_layer(image.layers),
             _smoke_summary(variant),
         ]
 
+    engine_header = ["engine reports"] if engine_column else []
+    engine_definition = (
+        [
+            (
+                "engine reports",
+                "the image's `Size` as the engine reports it: on the containerd image store "
+                "that is the content it stores (compressed layers, manifests, configs), not "
+                "the unpacked size, so it is shown apart and never compared",
+            )
+        ]
+        if engine_column
+        else []
+    )
     table = markup.variant_table(
         rows,
         with_run,
-        ["base image", "image size", "compressed", "layers", "largest layer", "smoke test"],
+        [
+            "base image",
+            "image size",
+            *engine_header,
+            "compressed",
+            "layers",
+            "largest layer",
+            "smoke test",
+        ],
         cells,
     )
     return markup.section(
@@ -145,9 +175,12 @@ def _size_section(rows: list[Row], with_run: bool) -> str:
             ("base image", "the final stage's `FROM` image; `(stand-in)` when the lab built it"),
             (
                 "image size",
-                "the image's size as the engine reports it and `docker images` "
-                "shows it, base layers included; decimal units (1 MB = 1,000,000 bytes)",
+                "unpacked: the sum of the layers' contents, base layers included, as "
+                "`docker images` shows it on an engine with a graph driver (overlay2); the "
+                "same quantity on every engine, and the one every table and the size gate "
+                "compare; decimal units (1 MB = 1,000,000 bytes)",
             ),
+            *engine_definition,
             (
                 "compressed",
                 "the layers gzip-compressed, as a registry push would send them: "
@@ -166,6 +199,12 @@ def _size_section(rows: list[Row], with_run: bool) -> str:
             ),
         ),
     )
+
+
+def _engine_size(size_bytes: int | None, kind: str) -> str:
+    if size_bytes is None:
+        return "not recorded"
+    return f"{format_bytes(size_bytes)} ({'stored content' if kind == 'content' else 'unpacked'})"
 
 
 def _largest_layer(layers: Sequence[Layer]) -> str:
@@ -564,7 +603,7 @@ def _provenance_fields(run: RunResult) -> list[tuple[str, str]]:
         ("finished (UTC)", run.finished_utc or "not finished (interrupted or still running)"),
         ("engine version", engine.server_version),
         ("API version", engine.api_version),
-        ("storage driver", engine.storage_driver),
+        ("image store", f"{engine.image_store} ({engine.storage_driver})"),
         ("builder", engine.builder),
         ("engine OS", engine.operating_system),
         ("engine CPUs", str(engine.cpus)),
@@ -650,8 +689,11 @@ def _protocol_section() -> str:
             ),
             (
                 "size",
-                "the image's size as the engine reports it (what `docker images` shows), "
-                "the compressed size (what a registry transfer costs) and per-layer sizes",
+                "the image's unpacked size, the sum of its layers' contents (the engine's "
+                "`Size` on a graph-driver engine, what `docker images` shows there; on the "
+                "containerd image store, whose `Size` counts stored content, the layer "
+                "analysis's sum), the compressed size (what a registry transfer costs) and "
+                "per-layer sizes",
             ),
             (
                 "smoke test",

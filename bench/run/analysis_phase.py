@@ -99,4 +99,9 @@ def with_analysis(
         compressed_bytes=analysis.compressed_bytes if analysis else None,
         analysis=analysis if keep_tables else None,
     )
+    if analysis is not None and image.engine_size_kind == "content":
+        # The engine's Size counts stored content here: the unpacked size is the layers'
+        # contents, exactly as the analysis read them (what a graph-driver engine's Size
+        # counts: the tar headers' sizes and the symlinks' target lengths).
+        image = replace(image, size_bytes=analysis.size_bytes + analysis.symlink_bytes)
     return replace(variant, image=image)

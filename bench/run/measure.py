@@ -381,6 +381,8 @@ def _image(bench: Workbench, tag: str, bases: list[str]) -> ImageResult:
     final_base = bases[-1] if bases else "scratch"
     return ImageResult(
         size_bytes=facts.size_bytes,
+        engine_size_bytes=facts.engine_size_bytes,
+        engine_size_kind=facts.engine_size_kind,
         compressed_bytes=None,
         layers=facts.layers,
         base_image=final_base,

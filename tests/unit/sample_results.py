@@ -384,6 +384,7 @@ def _variant(name: str) -> VariantResult:
             base_image=BASES[name],
             base_is_standin=True,
             analysis=_analysis(name),
+            engine_size_bytes=sum(layer.size_bytes for layer in layers),
         ),
         context=CONTEXT,
         smoke=SmokeResult(ok=False, reason="container exited with code 1", log_tail=ALPINE_LOG)

@@ -23,7 +23,8 @@ from bench.errors import BenchError
 from bench.models import RunResult
 from tests.unit.sample_results import sample_run
 
-GOLDEN = Path(__file__).parent / "golden" / "results-v3.json"
+GOLDEN = Path(__file__).parent / "golden" / "results-v4.json"
+GOLDEN_V3 = Path(__file__).parent / "golden" / "results-v3.json"
 GOLDEN_V2 = Path(__file__).parent / "golden" / "results-v2.json"
 GOLDEN_V1 = Path(__file__).parent / "golden" / "results-v1.json"
 
@@ -78,7 +79,7 @@ def test_top_level_keys() -> None:
         "finished_utc",
         "harness_seconds",
     ]
-    assert data["schema_version"] == storage.SCHEMA_VERSION == 3
+    assert data["schema_version"] == storage.SCHEMA_VERSION == 4
 
 
 def test_format_matches_golden() -> None:
@@ -89,8 +90,20 @@ def test_format_matches_golden() -> None:
     assert text == GOLDEN.read_text(encoding="utf-8"), "JSON format changed: bump the schema"
 
 
-def test_stored_schema_3_file_still_loads() -> None:
+def test_stored_schema_4_file_still_loads() -> None:
     assert storage.load(GOLDEN) == _small_run()
+
+
+def test_stored_schema_3_file_loads_as_from_a_graph_driver_engine() -> None:
+    # Before schema 4 every result came from a graph-driver engine, whose Size is unpacked.
+    assert json.loads(GOLDEN_V3.read_text())["schema_version"] == 3
+    loaded = storage.load(GOLDEN_V3)
+    assert loaded == _small_run()
+    assert loaded.provenance.engine.image_store == "graphdriver"
+    images = [v.image for v in loaded.variants if v.image is not None]
+    assert images and all(
+        i.engine_size_bytes == i.size_bytes and i.engine_size_kind == "unpacked" for i in images
+    )
 
 
 def test_stored_schema_2_file_loads_without_harness_phases() -> None:
@@ -234,10 +247,10 @@ def test_corrupt_file_names_the_file(tmp_path: Path) -> None:
 
 
 def test_newer_schema_is_refused(tmp_path: Path) -> None:
-    data = storage.to_dict(sample_run()) | {"schema_version": 4}
+    data = storage.to_dict(sample_run()) | {"schema_version": 5}
     path = _write_json(tmp_path / "x.json", data)
     assert _error(path) == (
-        f"{path}: written by a newer dockerfile-bench (schema 4, this one reads 3)"
+        f"{path}: written by a newer dockerfile-bench (schema 5, this one reads 4)"
     )
 
 

@@ -154,6 +154,11 @@ def _add_smoke_report(commands: _Commands) -> None:
         help="results files (default: the newest in reports/results)",
     )
     report.add_argument("--report-dir", type=Path, default=Path("reports"))
+    report.add_argument(
+        "--engines",
+        action="store_true",
+        help="write engines.md: the results' setups (engine, image store, builder) side by side",
+    )
 
 
 def _add_gate(commands: _Commands) -> None:

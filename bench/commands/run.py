@@ -12,6 +12,7 @@ from bench.errors import EXIT_FAILED, EXIT_OK, BenchError
 from bench.models import SCENARIOS, RunResult
 from bench.report import latest as report
 from bench.report.charts import write_charts
+from bench.report.engines import render_engines
 from bench.report.matrix import render_matrix
 from bench.run import session as benchmark
 from bench.run.measure import RunOptions
@@ -137,9 +138,21 @@ def smoke(args: argparse.Namespace) -> int:
 def report_command(args: argparse.Namespace) -> int:
     paths = list(args.results) or [storage.latest_results(Path("reports/results"))]
     runs = [storage.load(path) for path in paths]
-    for written in write_reports(runs, paths, args.report_dir):
-        print(f"wrote {written}")
+    if args.engines:
+        written = [write_engines_report(runs, args.report_dir)]
+    else:
+        written = write_reports(runs, paths, args.report_dir)
+    for path in written:
+        print(f"wrote {path}")
     return EXIT_OK
+
+
+def write_engines_report(runs: list[RunResult], report_dir: Path) -> Path:
+    """engines.md, regenerated from the results of one run per setup, in the order given."""
+    report_dir.mkdir(parents=True, exist_ok=True)
+    path = report_dir / "engines.md"
+    storage.write_text_atomic(path, render_engines(runs))
+    return path
 
 
 def write_reports(runs: list[RunResult], sources: list[Path], report_dir: Path) -> list[Path]:

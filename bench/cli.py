@@ -10,11 +10,23 @@ from typing import TYPE_CHECKING
 
 from bench import manifest as manifest_module
 from bench.errors import BenchError
+from bench.lab.paths import ENGINE_NAMES
 from bench.models import SCENARIOS
 
 if TYPE_CHECKING:
     # argparse's type for what add_subparsers returns (generic in typeshed only).
     _Commands = argparse._SubParsersAction[argparse.ArgumentParser]
+
+
+def _engine_argument(parser: argparse.ArgumentParser, help_text: str) -> None:
+    parser.add_argument(
+        "--engine",
+        action="append",
+        choices=[*ENGINE_NAMES, "all"],
+        dest="engines",
+        metavar="{" + ",".join([*ENGINE_NAMES, "all"]) + "}",
+        help=help_text,
+    )
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -49,8 +61,10 @@ def _add_lab(commands: _Commands) -> None:
         metavar="URL",
         help="Debian archive for debootstrap (default: from the host's apt)",
     )
-    lab_commands.add_parser("status", help="mode, engine, registry, wheelhouse, bases")
-    lab_commands.add_parser("down", help="stop the processes the lab started")
+    _engine_argument(lab_up, "engine to bring up: 20.10 (the default), 26, or all; repeatable")
+    lab_commands.add_parser("status", help="mode, engines, registry, wheelhouse, bases")
+    lab_down = lab_commands.add_parser("down", help="stop the processes the lab started")
+    _engine_argument(lab_down, "engine to stop: 20.10, 26, or all (the default); repeatable")
     lab_wheels = lab_commands.add_parser("wheels", help="add wheels to the lab's wheelhouse")
     lab_wheels.add_argument(
         "-r",

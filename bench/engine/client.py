@@ -141,6 +141,28 @@ class Engine:
                 raise _lost(error) from error
         return self._image_store
 
+    def driver_status(self) -> tuple[str, tuple[tuple[str, str], ...]]:
+        """/info's Driver and DriverStatus, as the engine words them (for `lab status`)."""
+        try:
+            info = self._docker.info()
+        except _CONNECTION_ERRORS as error:
+            raise _lost(error) from error
+        status = tuple(
+            (str(pair[0]), str(pair[1]))
+            for pair in info.get("DriverStatus") or ()
+            if isinstance(pair, list | tuple) and len(pair) == 2
+        )
+        return str(info.get("Driver", "unknown")), status
+
+    def builder_version(self) -> str:
+        """/_ping's Builder-Version: the builder a plain `docker build` gets ("1" classic,
+        "2" BuildKit); empty when the engine does not say."""
+        try:
+            response = self._api.get(f"{self._api.base_url}/_ping", timeout=10)
+        except _CONNECTION_ERRORS as error:
+            raise _lost(error) from error
+        return str(response.headers.get("Builder-Version", ""))
+
     # Images -----------------------------------------------------------------------------
 
     def image_id(self, reference: str) -> str | None:

@@ -6,18 +6,23 @@ import json
 import os
 import shutil
 import subprocess
-import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 from bench.engine import labels
 from bench.engine.client import Engine
 from bench.errors import BenchError
-from bench.lab import config, processes, standins, volume, wheelhouse
-from bench.lab.paths import REGISTRY_ADDRESS, LabPaths
+from bench.lab import config, engine26, processes, standins, volume, wheelhouse
+from bench.lab.paths import (
+    DEFAULT_ENGINE,
+    ENGINE_NAMES,
+    REGISTRY_ADDRESS,
+    EngineName,
+    LabPaths,
+)
 
 ONLINE_PROBE_IMAGE = "python:3.11-slim"
 # Each lab service: (pid-file name, the executable name the pid must belong to).
@@ -30,6 +35,18 @@ _APT_PACKAGES = {
 
 
 @dataclass(frozen=True)
+class EngineState:
+    """One running lab engine, as it describes itself."""
+
+    name: EngineName
+    docker_host: str
+    version: str
+    api_version: str
+    image_store: str  # graph driver, or containerd snapshotter (from /info)
+    default_builder: str  # what a plain `docker build` uses there (from /_ping)
+
+
+@dataclass(frozen=True)
 class LabState:
     """What `lab up` found or made; `status` prints it, results record it."""
 
@@ -39,14 +56,77 @@ class LabState:
     wheelhouse_url: str | None
     bases: tuple[tuple[str, str], ...]  # (reference, where it came from)
     storage: str = ""  # what the lab engine's data-root is (bench/lab/volume.py)
+    engines: tuple[EngineState, ...] = ()  # each lab engine asked for (up) or running (status)
 
 
-def lab_docker_host(paths: LabPaths | None = None) -> str | None:
-    """The lab engine's DOCKER_HOST when the lab's dockerd runs, else None."""
+@dataclass(frozen=True)
+class DownReport:
+    """What `lab down` stopped, unmounted, and left running for an engine still up."""
+
+    stopped: tuple[str, ...]
+    unmounted: tuple[str, ...] = ()
+    kept: tuple[str, ...] = ()
+
+
+def engine_names(requested: Sequence[str]) -> tuple[EngineName, ...]:
+    """`--engine` values (names or "all") as engine names, in the lab's order; a one-line
+    BenchError on an unknown one."""
+    wanted: set[str] = set()
+    for name in requested:
+        if name == "all":
+            wanted.update(ENGINE_NAMES)
+        elif name in ENGINE_NAMES:
+            wanted.add(name)
+        else:
+            raise BenchError(
+                f"unknown lab engine {name!r}; choose from {', '.join(ENGINE_NAMES)} or all"
+            )
+    return tuple(name for name in ENGINE_NAMES if name in wanted)
+
+
+def lab_docker_host(
+    paths: LabPaths | None = None, engine: EngineName = DEFAULT_ENGINE
+) -> str | None:
+    """The DOCKER_HOST of the named lab engine when its dockerd runs, else None."""
     paths = paths or LabPaths.default()
+    if engine == "26":
+        return paths.engine26_docker_host if engine26.running_pid(paths) is not None else None
     if processes.running_pid(paths.pid_file("dockerd"), "dockerd") is None:
         return None
     return paths.docker_host
+
+
+def describe_image_store(driver: str, driver_status: Sequence[tuple[str, str]]) -> str:
+    """The engine's image store in words: the containerd snapshotter, or a graph driver."""
+    kind = dict(driver_status).get("driver-type", "")
+    if kind.startswith("io.containerd.snapshotter"):
+        return f"containerd snapshotter {driver} ({kind})"
+    return f"{driver} graph driver"
+
+
+def describe_builder(builder_version: str) -> str:
+    """What a plain `docker build` gets on the engine, from /_ping's Builder-Version."""
+    known = {"1": "classic", "2": "BuildKit"}
+    return known.get(builder_version, f"unknown (Builder-Version {builder_version or 'unset'})")
+
+
+def engine_state(name: EngineName, docker_host: str) -> EngineState:
+    """Ask a running engine what it is."""
+    engine = Engine(docker_host)
+    try:
+        info = engine.info()
+        driver, driver_status = engine.driver_status()
+        builder = engine.builder_version()
+    finally:
+        engine.close()
+    return EngineState(
+        name,
+        docker_host,
+        info.server_version,
+        info.api_version,
+        describe_image_store(driver, driver_status),
+        describe_builder(builder),
+    )
 
 
 def resolve_docker_host(paths: LabPaths | None = None) -> str | None:
@@ -66,6 +146,34 @@ def up(
     requirement_files: Iterable[Path],
     debian_mirror: str | None = None,
     python_versions: Iterable[str] = wheelhouse.LAB_PYTHON_VERSIONS,
+    engines: Sequence[EngineName] = (),
+) -> LabState:
+    """Bring up the lab engines named (none named: the 20.10 lab, or a usable online engine)."""
+    if tuple(engines) in ((), (DEFAULT_ENGINE,)):
+        return _up_default(paths, requirement_files, debian_mirror, python_versions)
+    state: LabState | None = None
+    if DEFAULT_ENGINE in engines:
+        state = _up_default(paths, requirement_files, debian_mirror, python_versions)
+    if "26" in engines:
+        state26 = _up_engine26(
+            paths, list(requirement_files), debian_mirror, tuple(python_versions)
+        )
+        state = state26 if state is None else replace(state, engines=state26.engines)
+    assert state is not None
+    # Every engine asked for, as it describes itself (the 20.10 one only when it is the lab's).
+    named = tuple(
+        engine_state(name, host)
+        for name in engines
+        if (host := lab_docker_host(paths, name)) is not None
+    )
+    return replace(state, engines=named)
+
+
+def _up_default(
+    paths: LabPaths,
+    requirement_files: Iterable[Path],
+    debian_mirror: str | None,
+    python_versions: Iterable[str],
 ) -> LabState:
     explicit = os.environ.get("DOCKER_HOST")
     if not _is_lab_host(explicit, paths) and Engine.reachable(explicit or None):
@@ -126,19 +234,6 @@ def _install_missing() -> None:
             raise BenchError(f"`{' '.join(command)}` failed: {last[0]}")
 
 
-def _wait(what: str, ready: Callable[[], bool], timeout_seconds: float, log: Path) -> None:
-    deadline = time.monotonic() + timeout_seconds
-    while time.monotonic() < deadline:
-        if ready():
-            return
-        time.sleep(0.2)
-    tail = log.read_text(errors="replace").strip().splitlines()[-1:] if log.is_file() else []
-    raise BenchError(
-        f"{what} did not come up in {timeout_seconds:.0f} s; "
-        f"last log line: {tail[0] if tail else 'none'} (log: {log})"
-    )
-
-
 def _http_ok(url: str) -> bool:
     try:
         with urllib.request.urlopen(url, timeout=2) as response:
@@ -160,7 +255,7 @@ def _ensure_service(
             # dockerd refuses to start over a pid file it did not clean up (a reboot, a kill).
             (paths.lab_dir / "docker.pid").unlink(missing_ok=True)
         processes.start(argv, pid_file, log_file)
-    _wait(service, ready, timeout_seconds, log_file)
+    processes.wait_until(service, ready, timeout_seconds, log_file)
 
 
 def _lab_up(
@@ -214,6 +309,92 @@ def _lab_up(
     return state
 
 
+def _ensure_shared_services(
+    paths: LabPaths, requirement_files: list[Path], python_versions: tuple[str, ...]
+) -> None:
+    """The registry mirror and the wheelhouse, which every lab engine uses: left as they are
+    when they answer (whoever started them), started as the 20.10 lab starts them if not."""
+    if not _http_ok(f"http://{REGISTRY_ADDRESS}/v2/"):
+        registry = config.find_tool("docker-registry")
+        if registry is None:
+            raise BenchError(
+                f"the lab registry does not answer on {REGISTRY_ADDRESS} and docker-registry is "
+                "not installed: run `python -m bench lab up` first"
+            )
+        for directory in (paths.lab_dir, paths.run_dir, paths.registry_storage):
+            directory.mkdir(parents=True, exist_ok=True)
+        paths.registry_config.write_text(config.registry_config(paths))
+        _ensure_service(
+            paths,
+            "registry",
+            config.registry_command(paths, registry),
+            lambda: _http_ok(f"http://{REGISTRY_ADDRESS}/v2/"),
+            30,
+        )
+    if not _http_ok(paths.wheelhouse_url):
+        wheelhouse.fill(paths.wheelhouse, requirement_files, python_versions)
+        _ensure_service(
+            paths,
+            "wheelhouse",
+            config.wheelhouse_server_command(paths),
+            lambda: _http_ok(paths.wheelhouse_url),
+            15,
+        )
+
+
+def _up_engine26(
+    paths: LabPaths,
+    requirement_files: list[Path],
+    debian_mirror: str | None,
+    python_versions: tuple[str, ...],
+) -> LabState:
+    engine26.require_host()
+    _ensure_shared_services(paths, requirement_files, python_versions)
+    host = paths.engine26_docker_host
+    pid = engine26.running_pid(paths)
+    if pid is not None:
+        print(f"lab: engine 26 is already running (pid {pid}) at {host}; nothing to do", flush=True)
+    else:
+        engine26.up(paths, debian_mirror or config.debian_mirror_from_apt())
+    engine = Engine(host)
+    try:
+        bases = _mirror_bases(engine)
+    finally:
+        engine.close()
+    missing = [reference for reference, origin in bases if origin.startswith("not in")]
+    if missing:
+        print(
+            f"lab: engine 26: the lab registry lacks {', '.join(missing)}; "
+            "`python -m bench lab up` (engine 20.10) builds and pushes the stand-ins",
+            flush=True,
+        )
+    state = LabState(
+        "lab",
+        host,
+        REGISTRY_ADDRESS,
+        paths.wheelhouse_url,
+        bases,
+        engine26.storage(paths),
+        (engine_state("26", host),),
+    )
+    (paths.engine26_dir / "state.json").write_text(json.dumps(asdict(state), indent=2) + "\n")
+    return state
+
+
+def _mirror_bases(engine: Engine) -> tuple[tuple[str, str], ...]:
+    """The stand-ins as an engine that pulls them on first use sees them."""
+    found = []
+    for (reference, origin), standin in zip(_bases(engine), standins.STANDINS, strict=True):
+        if origin == "missing":
+            origin = (
+                "in the lab registry, pulled on first use"
+                if standins.in_registry(standin)
+                else "not in the lab registry"
+            )
+        found.append((reference, origin))
+    return tuple(found)
+
+
 def _bases(engine: Engine) -> tuple[tuple[str, str], ...]:
     found = []
     for standin in standins.STANDINS:
@@ -231,15 +412,37 @@ def _bases(engine: Engine) -> tuple[tuple[str, str], ...]:
 
 def status(paths: LabPaths) -> LabState:
     """The current state, without starting anything."""
+    running = tuple(
+        engine_state(name, host)
+        for name in ENGINE_NAMES
+        if (host := lab_docker_host(paths, name)) is not None
+    )
     lab_host = lab_docker_host(paths)
     explicit = os.environ.get("DOCKER_HOST")
+    host26 = lab_docker_host(paths, "26")
+    if host26 is not None and ((lab_host is None and not explicit) or explicit == host26):
+        # Engine 26 is the lab engine in use: the only one running, or DOCKER_HOST's.
+        engine = Engine(host26)
+        try:
+            bases = _mirror_bases(engine)
+        finally:
+            engine.close()
+        return LabState(
+            "lab",
+            host26,
+            _registry_if_up(),
+            paths.wheelhouse_url if _http_ok(paths.wheelhouse_url) else None,
+            bases,
+            engine26.storage(paths),
+            running,
+        )
     if lab_host is None or (explicit and explicit != lab_host):
         host = explicit or None
         if not Engine.reachable(host):
             raise BenchError(
                 "no lab is running and no Docker engine answers; run `python -m bench lab up`"
             )
-        return LabState("online", host or "default", None, None, ())
+        return LabState("online", host or "default", None, None, (), engines=running)
     engine = Engine(lab_host)
     try:
         bases = _bases(engine)
@@ -255,14 +458,30 @@ def status(paths: LabPaths) -> LabState:
         if processes.running_pid(paths.pid_file("wheelhouse"), _SERVICES["wheelhouse"])
         else None
     )
-    return LabState("lab", lab_host, registry, wheels, bases, volume.describe(paths))
+    return LabState("lab", lab_host, registry, wheels, bases, volume.describe(paths), running)
 
 
-def down(paths: LabPaths) -> list[str]:
-    """Stop exactly the processes the lab started (by pid file); returns their names."""
-    stopped = []
-    for service in ("wheelhouse", "dockerd", "registry"):
-        if processes.stop(paths.pid_file(service), _SERVICES[service], timeout_seconds=30):
-            stopped.append(service)
-    volume.trim(paths)  # the volume stays mounted for the next `lab up`
-    return stopped
+def _registry_if_up() -> str | None:
+    return REGISTRY_ADDRESS if _http_ok(f"http://{REGISTRY_ADDRESS}/v2/") else None
+
+
+def down(paths: LabPaths, engines: Sequence[EngineName] = ENGINE_NAMES) -> DownReport:
+    """Stop exactly what the lab started (by pid file) and unmount what it mounted, for the
+    engines named; the registry and wheelhouse go only when no lab engine is left."""
+    stopped: list[str] = []
+    unmounted: list[str] = []
+    kept: list[str] = []
+    if "26" in engines:
+        stopped26, unmounted26 = engine26.down(paths)
+        stopped += stopped26
+        unmounted += unmounted26
+    if DEFAULT_ENGINE in engines:
+        shared_too = "26" in engines or engine26.running_pid(paths) is None
+        services = ("wheelhouse", "dockerd", "registry") if shared_too else ("dockerd",)
+        for service in services:
+            if processes.stop(paths.pid_file(service), _SERVICES[service], timeout_seconds=30):
+                stopped.append(service)
+        if not shared_too:
+            kept += ["registry", "wheelhouse (engine 26 still uses them)"]
+        volume.trim(paths)  # the volume stays mounted for the next `lab up`
+    return DownReport(tuple(stopped), tuple(unmounted), tuple(kept))

@@ -5,9 +5,16 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 REGISTRY_ADDRESS = "127.0.0.1:5000"
 WHEELHOUSE_PORT = 5080
+
+# The lab's engines: Debian bookworm's 20.10 on the host (overlay2 graph driver), and
+# Debian trixie's 26 in a root of its own (the containerd image store).
+EngineName = Literal["20.10", "26"]
+ENGINE_NAMES: tuple[EngineName, ...] = ("20.10", "26")
+DEFAULT_ENGINE: EngineName = "20.10"
 
 
 def _xdg(variable: str, fallback: str) -> Path:
@@ -75,6 +82,36 @@ class LabPaths:
 
     def log_file(self, service: str) -> Path:
         return self.run_dir / f"{service}.log"
+
+    # Engine 26 runs chrooted in a root of its own: a copy of a cached trixie root with
+    # docker.io installed. Its data-root and socket live inside that root.
+    @property
+    def engine26_dir(self) -> Path:
+        return self.lab_dir / "engine26"
+
+    @property
+    def engine26_root(self) -> Path:
+        return self.engine26_dir / "root"
+
+    @property
+    def engine26_mounts(self) -> Path:
+        """The mounts `lab up --engine 26` made, in order; `lab down` undoes exactly these."""
+        return self.engine26_dir / "mounts.json"
+
+    @property
+    def engine26_socket(self) -> Path:
+        return self.engine26_root / "run" / "docker26.sock"
+
+    @property
+    def engine26_docker_host(self) -> str:
+        return f"unix://{self.engine26_socket}"
+
+    @property
+    def engine26_cache(self) -> Path:
+        return self.cache_dir / "engine26"
+
+    def docker_host_of(self, engine: EngineName) -> str:
+        return self.engine26_docker_host if engine == "26" else self.docker_host
 
     @property
     def rootfs_cache(self) -> Path:

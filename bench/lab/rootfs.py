@@ -37,13 +37,17 @@ Dir::Cache::srcpkgcache "";
 """
 
 
+# Written last into a cached tree: a tree without it was interrupted and is made anew.
+COMPLETE_MARKER = ".dockerfile-bench-complete"
+
+
 def rootfs_tarball(cache_dir: Path, suite: str, slim: bool, mirror: str) -> Path:
     """A cached rootfs.tar for `suite` (each in its own directory: it is a build context)."""
     name = f"{suite}-slim" if slim else suite
     target = cache_dir / name / "rootfs.tar"
     if target.is_file():
         return target
-    tree = _debootstrap(cache_dir, suite, mirror)
+    tree = debootstrap_tree(cache_dir, suite, mirror)
     target.parent.mkdir(parents=True, exist_ok=True)
     partial = target.with_suffix(".tar.partial")
     _write_tarball(tree, partial, slim)
@@ -51,9 +55,10 @@ def rootfs_tarball(cache_dir: Path, suite: str, slim: bool, mirror: str) -> Path
     return target
 
 
-def _debootstrap(cache_dir: Path, suite: str, mirror: str) -> Path:
+def debootstrap_tree(cache_dir: Path, suite: str, mirror: str) -> Path:
+    """A cached minbase tree of `suite`; callers copy it, never change it."""
     tree = cache_dir / f"{suite}.tree"
-    done = tree / ".dockerfile-bench-complete"
+    done = tree / COMPLETE_MARKER
     if done.is_file():
         return tree
     if tree.exists():  # an interrupted debootstrap: start over
@@ -81,7 +86,7 @@ def _debootstrap(cache_dir: Path, suite: str, mirror: str) -> Path:
 def _write_tarball(tree: Path, target: Path, slim: bool) -> None:
     def keep(member: tarfile.TarInfo) -> tarfile.TarInfo | None:
         name = member.name.removeprefix("./")
-        if name == ".dockerfile-bench-complete":
+        if name == COMPLETE_MARKER:
             return None
         # Device nodes, apt lists and downloaded .debs do not belong in an image.
         for prefix in (

@@ -49,10 +49,10 @@ def _print_state(state: LabState) -> None:
         print(f"base:        {reference:22} {origin}")
     for engine in state.engines:
         print(f"engine {engine.name}:")
-        print(f"  version:       {engine.version} (API {engine.api_version})")
-        print(f"  image store:   {engine.image_store}")
-        print(f"  builder:       {engine.default_builder} (a plain `docker build`)")
-        print(f"  socket:        {engine.docker_host}")
+        print(f"  version:         {engine.version} (API {engine.api_version})")
+        print(f"  image store:     {engine.image_store}")
+        print(f"  default builder: {engine.default_builder}")
+        print(f"  socket:          {engine.docker_host}")
     if state.mode == "lab":
         print(f"export DOCKER_HOST={state.docker_host}")
     for engine in state.engines:

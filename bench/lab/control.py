@@ -106,8 +106,10 @@ def describe_image_store(driver: str, driver_status: Sequence[tuple[str, str]]) 
 
 def describe_builder(builder_version: str) -> str:
     """What a plain `docker build` gets on the engine, from /_ping's Builder-Version."""
-    known = {"1": "classic", "2": "BuildKit"}
-    return known.get(builder_version, f"unknown (Builder-Version {builder_version or 'unset'})")
+    # An engine that names none (20.10 without the buildkit feature) builds classic, as the
+    # docker CLI assumes on Linux.
+    known = {"1": "classic", "2": "BuildKit", "": "classic"}
+    return known.get(builder_version, f"unknown (Builder-Version {builder_version})")
 
 
 def engine_state(name: EngineName, docker_host: str) -> EngineState:

@@ -153,15 +153,31 @@ def unmount_all(
     undone: list[str] = []
     while remaining:
         mount = remaining[-1]
-        if mount.target in present():
+        points = present()
+        if mount.target in points:
             plain, lazy = unmount_commands(mount)
             try:
                 run(plain)
                 undone.append(str(mount.target))
             except (subprocess.CalledProcessError, OSError):
+                # What the engine mounted below ours (its data-root bind, a netns file)
+                # keeps ours busy; a lazy unmount detaches them with it.
+                below = [
+                    point
+                    for point in points
+                    if point != mount.target and point.is_relative_to(mount.target)
+                ]
                 try:
                     run(lazy)
-                    undone.append(f"{mount.target} (lazily: it was busy)")
+                    undone.append(
+                        f"{mount.target} (lazily: busy"
+                        + (
+                            f", with {len(below)} mount(s) the engine left below it"
+                            if below
+                            else ""
+                        )
+                        + ")"
+                    )
                 except (subprocess.CalledProcessError, OSError) as error:
                     record.write_text(_to_json(remaining))
                     raise BenchError(

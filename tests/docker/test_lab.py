@@ -8,13 +8,14 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from bench.engine import labels
 from bench.engine.client import Engine
-from bench.lab import processes
+from bench.lab import processes, standins
 from bench.lab.control import lab_docker_host
 from bench.lab.paths import LabPaths
 
@@ -206,3 +207,71 @@ def test_no_engine_gives_one_line_and_exit_2(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert len(result.stderr.strip().splitlines()) == 1
     assert "Traceback" not in result.stderr
+
+
+@pytest.fixture(scope="module")
+def engine26_host() -> Iterator[str]:
+    """Engine 26's DOCKER_HOST: the running one, or one this module starts and then stops."""
+    paths = LabPaths.default()
+    host = lab_docker_host(paths, "26")
+    started_here = host is None
+    if started_here:
+        up = _bench("lab", "up", "--engine", "26", timeout=900)
+        assert up.returncode == 0, up.stderr or up.stdout
+        host = lab_docker_host(paths, "26")
+    assert host is not None
+    yield host
+    if started_here:
+        down = _bench("lab", "down", "--engine", "26")
+        assert down.returncode == 0, down.stderr
+
+
+def test_engine26_uses_the_containerd_store_and_builds_from_the_mirror(
+    engine26_host: str, tmp_path: Path
+) -> None:
+    # A miss in the mirror would send the engine to Docker Hub: never in the lab.
+    assert standins.lab_registry_serves("python:3.11-slim")
+    engine = Engine(engine26_host)
+    tag = "dockerfile-bench-test/engine26:1"
+    try:
+        info = engine.info()
+        assert info.server_version.startswith("26."), info.server_version
+        driver, driver_status = engine.image_store()
+        assert dict(driver_status).get("driver-type") == "io.containerd.snapshotter.v1", (
+            driver,
+            driver_status,
+        )
+
+        outcome = engine.pull("python:3.11-slim")
+        assert outcome.ok, outcome.error
+        request = urllib.request.Request(
+            "http://127.0.0.1:5000/v2/library/python/manifests/3.11-slim",
+            method="HEAD",
+            headers={"Accept": "application/vnd.docker.distribution.manifest.v2+json"},
+        )
+        with urllib.request.urlopen(request, timeout=5) as response:
+            digest = response.headers["Docker-Content-Digest"]
+        # `docker images` may leave images out on this store; inspect finds them.
+        repo_digests = engine._api.inspect_image("python:3.11-slim")["RepoDigests"]
+        assert any(d.endswith(digest) for d in repo_digests), (digest, repo_digests)
+
+        (tmp_path / "Dockerfile").write_text(
+            "FROM python:3.11-slim\nRUN python3 -c 'print(6 * 7)' > /answer\n"
+        )
+        # The SDK's /build is the classic builder, whatever the engine's default is.
+        built = engine.build(
+            tmp_path,
+            tmp_path / "Dockerfile",
+            tag,
+            nocache=True,
+            labels=TEST_LABELS,
+            network_mode="host",
+        )
+        assert built.ok, (built.error, built.log_tail)
+        assert built.image_id is not None
+        assert engine.image_id(tag) == built.image_id
+        assert engine.image_labels(tag)[labels.RUN_ID] == "pytest-lab"
+    finally:
+        engine.remove_image(tag)
+        assert engine.image_id(tag) is None
+        engine.close()

@@ -248,7 +248,7 @@ def test_a_daemon_in_another_root_is_not_ours(tmp_path: Path) -> None:
 
 
 def test_not_root_is_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(engine26.os, "geteuid", lambda: 1000)
+    monkeypatch.setattr(os, "geteuid", lambda: 1000)
     with pytest.raises(BenchError) as raised:
         engine26.require_host()
     assert "needs root" in str(raised.value)
@@ -256,7 +256,7 @@ def test_not_root_is_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_missing_tools_are_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(engine26.os, "geteuid", lambda: 0)
+    monkeypatch.setattr(os, "geteuid", lambda: 0)
     monkeypatch.setattr(engine26, "find_tool", lambda name: None if name == "chroot" else name)
     with pytest.raises(BenchError, match="needs chroot"):
         engine26.require_host()

@@ -171,6 +171,11 @@ def ensure_cached_root(paths: LabPaths, mirror: str) -> Path:
         return target
     started = time.perf_counter()
     tree = rootfs.debootstrap_tree(paths.rootfs_cache, SUITE, mirror)
+    if time.perf_counter() - started > 1:  # it ran now; a cached tree returns at once
+        print(
+            f"lab: engine 26: debootstrap {SUITE} took {time.perf_counter() - started:.1f} s",
+            flush=True,
+        )
     partial = target.with_name(target.name + ".partial")
     _remove_tree(partial)
     _remove_tree(target)

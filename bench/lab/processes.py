@@ -85,11 +85,18 @@ def start(
     # Until the child has exec'd, /proc shows our own command line; wait so that the pid
     # file is trusted by running_pid() as soon as we return.
     deadline = time.monotonic() + 2.0
-    while time.monotonic() < deadline and (becomes or Path(argv[0]).name) not in {
-        Path(part).name for part in _cmdline(pid)[:3]
-    }:
+    while time.monotonic() < deadline and not _became(pid, argv, becomes):
         time.sleep(0.01)
     return pid
+
+
+def _became(pid: int, argv: list[str], becomes: str | None) -> bool:
+    command = _cmdline(pid)
+    if becomes is not None:
+        # Its own program must be running, not the launcher whose arguments name it
+        # (`chroot ROOT /usr/sbin/dockerd` names dockerd before it has chrooted).
+        return bool(command) and Path(command[0]).name == becomes
+    return Path(argv[0]).name in {Path(part).name for part in command[:3]}
 
 
 def stop(

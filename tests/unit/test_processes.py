@@ -45,3 +45,18 @@ def test_garbage_pid_file_is_removed(tmp_path: Path) -> None:
     pid_file.write_text("not a pid")
     assert processes.running_pid(pid_file, "dockerd") is None
     assert not pid_file.exists()
+
+
+def test_start_returns_once_the_launcher_has_become_the_program(tmp_path: Path) -> None:
+    pid_file, log = tmp_path / "x.pid", tmp_path / "x.log"
+    # Like `chroot ROOT /usr/sbin/dockerd`: the launcher's argv names the program a while
+    # before it execs it.
+    launcher = tmp_path / "launch"
+    launcher.write_text('#!/bin/sh\nsleep 0.3\nexec "$@"\n')
+    launcher.chmod(0o755)
+    pid = processes.start([str(launcher), "sleep", "30"], pid_file, log, becomes="sleep")
+    try:
+        assert Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")[0] == b"sleep"
+        assert processes.running_pid(pid_file, "sleep") == pid
+    finally:
+        processes.stop(pid_file, "sleep", timeout_seconds=5)

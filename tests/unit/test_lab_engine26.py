@@ -282,3 +282,24 @@ def test_the_live_root_is_a_copy_made_once_per_cached_root(
     engine26.ensure_live_root(paths, "http://unused.example/debian")
     assert not (root / "image-data").exists()  # another recipe: made anew
     assert "made from another recipe" in capsys.readouterr().out
+
+
+def test_down_of_20_10_keeps_the_registry_while_engine26_runs(
+    paths: LabPaths, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    asked: list[str] = []
+
+    def fake_stop(pid_file: Path, expected: str, timeout_seconds: float = 20.0) -> bool:
+        asked.append(pid_file.stem)
+        return True
+
+    monkeypatch.setattr(processes, "stop", fake_stop)
+    monkeypatch.setattr(engine26, "running_pid", lambda paths: 4242)
+    report = control.down(paths, ("20.10",))
+    assert asked == ["dockerd"]
+    assert report.stopped == ("dockerd",)
+    assert "registry" in report.kept
+
+    monkeypatch.setattr(engine26, "running_pid", lambda paths: None)
+    asked.clear()
+    assert control.down(paths, ("20.10",)).stopped == ("wheelhouse", "dockerd", "registry")

@@ -236,7 +236,8 @@ def test_engine26_uses_the_containerd_store_and_builds_from_the_mirror(
     try:
         info = engine.info()
         assert info.server_version.startswith("26."), info.server_version
-        driver, driver_status = engine.image_store()
+        assert info.image_store == "containerd"
+        driver, driver_status = engine.driver_status()
         assert dict(driver_status).get("driver-type") == "io.containerd.snapshotter.v1", (
             driver,
             driver_status,

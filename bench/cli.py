@@ -89,6 +89,7 @@ def _add_run(commands: _Commands) -> None:
         dest="scenarios",
         help="only these scenarios (repeatable; default: all)",
     )
+    _engine_option(run)
     run.add_argument("--network", help="network mode for builds (lab default: host)")
     run.add_argument("--pip-index-url", metavar="URL", help="package index for pip in builds")
     run.add_argument(
@@ -153,6 +154,7 @@ def _add_smoke_report(commands: _Commands) -> None:
     """`smoke` (build once and smoke-test) and `report` (regenerate the views)."""
     smoke = commands.add_parser("smoke", help="build variants once and smoke-test them")
     _manifest_options(smoke)
+    _engine_option(smoke)
     smoke.add_argument(
         "--out",
         type=Path,
@@ -292,6 +294,16 @@ def _add_perf(commands: _Commands) -> None:
         "--render-only",
         action="store_true",
         help="measure nothing: regenerate the markdown from the JSON at --out",
+    )
+
+
+def _engine_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--engine",
+        choices=ENGINE_NAMES,
+        dest="lab_engine",
+        help="build on this lab engine (`lab up --engine NAME` starts it; default: "
+        "DOCKER_HOST, else the lab's 20.10 engine, else Docker's default)",
     )
 
 

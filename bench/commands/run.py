@@ -56,6 +56,7 @@ def run(args: argparse.Namespace) -> int:
                 pip_index_url=args.pip_index_url,
                 builder=builder,
                 python_version=version,
+                lab_engine=args.lab_engine,
             )
             progress = ConsoleProgress(total_variants=len(variants))
             result, path, code = benchmark.run(request, progress)
@@ -111,7 +112,11 @@ def smoke(args: argparse.Namespace) -> int:
     loaded, variants = _selected(args)
     options = RunOptions(repeat=1, scenarios=("cold",), compressed=False, analyse=False)
     request = benchmark.RunRequest(
-        manifest=loaded, variants=variants, options=options, out_dir=args.out
+        manifest=loaded,
+        variants=variants,
+        options=options,
+        out_dir=args.out,
+        lab_engine=args.lab_engine,
     )
     result, path, _ = benchmark.run(request, ConsoleProgress(total_variants=len(variants)))
     failed = False

@@ -8,8 +8,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from bench.engine.client import Engine
+from bench.errors import BenchError
 from bench.lab import control
-from bench.lab.paths import LabPaths
+from bench.lab.paths import ENGINE_NAMES, EngineName, LabPaths
 
 
 @dataclass(frozen=True)
@@ -29,12 +30,22 @@ class BuildSettings:
     network: str | None
 
 
-def connect() -> Connection:
-    """Connect to DOCKER_HOST if set, else the running lab, else Docker's default engine."""
+def connect(lab_engine: EngineName | None = None) -> Connection:
+    """Connect to the named lab engine; without a name, to DOCKER_HOST if set, else the
+    running lab's default engine, else Docker's default engine."""
     paths = LabPaths.default()
-    docker_host = control.resolve_docker_host(paths)
+    if lab_engine is None:
+        docker_host = control.resolve_docker_host(paths)
+    else:
+        docker_host = control.lab_docker_host(paths, lab_engine)
+        if docker_host is None:
+            raise BenchError(
+                f"the lab's Engine {lab_engine} is not running; start it with "
+                f"`python -m bench lab up --engine {lab_engine}`"
+            )
     engine = Engine(docker_host)
-    mode = "lab" if docker_host == paths.docker_host else "online"
+    lab_hosts = {paths.docker_host_of(name) for name in ENGINE_NAMES}
+    mode = "lab" if docker_host in lab_hosts else "online"
     return Connection(engine, mode, paths)
 
 

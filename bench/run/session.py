@@ -23,6 +23,7 @@ from bench.engine import labels
 from bench.engine.buildkit import BuildKitBuilder
 from bench.engine.client import Engine
 from bench.errors import EXIT_SIGINT, EXIT_SIGTERM, BenchError
+from bench.lab.paths import EngineName
 from bench.lab.standins import lab_registry_serves
 from bench.layers.sizecache import SizeCache
 from bench.manifest import Manifest, Variant
@@ -59,6 +60,7 @@ class RunRequest:
     pip_index_url: str | None = None
     builder: str = "sdk"  # sdk: the engine's classic builder; buildkit: the docker CLI
     python_version: str | None = None
+    lab_engine: EngineName | None = None  # None: DOCKER_HOST, else the lab's default engine
 
 
 def new_run_id() -> str:
@@ -152,7 +154,7 @@ class Session:
         self.clock = phases.PhaseClock()
         with self.clock.phase(phases.SETUP):
             _writable(request.out_dir)
-            connection = connect()
+            connection = connect(request.lab_engine)
             self.engine = connection.engine
             self.run_id = new_run_id()
             settings = _requested_settings(request, connection)

@@ -100,7 +100,8 @@ class Run:
         self.saves: list[RunResult] = []
         self.out = tmp_path / "out"
         paths = LabPaths(tmp_path / "lab", tmp_path / "cache")
-        monkeypatch.setattr(session, "connect", lambda: Connection(self.engine, "online", paths))  # type: ignore[arg-type]
+        fake = Connection(self.engine, "online", paths)  # type: ignore[arg-type]
+        monkeypatch.setattr(session, "connect", lambda lab_engine=None: fake)
         monkeypatch.setattr(session, "DockerWorkbench", lambda *args, **kwargs: bench)
         real_save = storage.save
 

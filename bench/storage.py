@@ -24,7 +24,10 @@ from bench.models import RunResult
 #     groups, findings; null when not analysed). Schema-1 files read with analysis null.
 #   3 (2026-11): top-level `harness_seconds`, pairs of phase and wall seconds of the run's
 #     untimed work (bench/run/phases.py). Older files read with an empty list.
-SCHEMA_VERSION = 3
+#   4 (2026-11): a smoke result has `listening` (the app's listening TCP addresses, like
+#     "0.0.0.0:8000") and `reached_by` ("netns", "published-port" or null): the smoke test
+#     asks from outside the container now. Older files read with an empty list and null.
+SCHEMA_VERSION = 4
 
 
 class _Invalid(Exception):
@@ -151,6 +154,12 @@ def from_dict(data: object, source: Path) -> RunResult:
 
 def _upgrade(fields: dict[str, Any], version: int) -> dict[str, Any]:
     """An older file's fields in the current shape (the decoder then checks them strictly)."""
+    if version < 4:
+        for variant in fields.get("variants") or []:
+            smoke = variant.get("smoke") if isinstance(variant, dict) else None
+            if isinstance(smoke, dict):
+                smoke.setdefault("listening", [])
+                smoke.setdefault("reached_by", None)
     if version < 3:
         fields.setdefault("harness_seconds", [])
     if version < 2:
@@ -164,7 +173,8 @@ def _upgrade(fields: dict[str, Any], version: int) -> dict[str, Any]:
 def _decode(hint: Any, value: object, where: str) -> object:
     """Check `value` against a type hint of the models and build the typed value."""
     origin = typing.get_origin(hint)
-    if origin is types.UnionType:
+    # `Literal[...] | None` is a typing.Union, not a types.UnionType.
+    if origin is types.UnionType or origin is typing.Union:
         options = typing.get_args(hint)
         if value is None and type(None) in options:
             return None

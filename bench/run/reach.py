@@ -236,6 +236,18 @@ class _Connection(http.client.HTTPConnection):
         self.sock = sock
 
 
+@dataclass(frozen=True)
+class Answer:
+    """What one request got: the HTTP status and body, or no status and what went wrong."""
+
+    status: int | None
+    text: str
+
+    @property
+    def ok(self) -> bool:
+        return self.status is not None and 200 <= self.status < 300
+
+
 def ask(
     make: SocketMaker,
     host: str,
@@ -243,8 +255,8 @@ def ask(
     path: str,
     body: str = "",
     timeout_seconds: float = 5.0,
-) -> tuple[bool, str]:
-    """GET `path` (POST `body` as JSON if given); (answered with 2xx, body or what went wrong)."""
+) -> Answer:
+    """GET `path`, or POST `body` as JSON if there is one."""
     connection = _Connection(make, host, port, timeout_seconds)
     try:
         if body:
@@ -256,9 +268,7 @@ def ask(
         response = connection.getresponse()
         text = response.read().decode(errors="replace").strip()
     except (OSError, http.client.HTTPException) as error:
-        return False, f"{type(error).__name__}: {error}"
+        return Answer(None, f"{type(error).__name__}: {error}")
     finally:
         connection.close()
-    if not 200 <= response.status < 300:
-        return False, f"HTTP {response.status} {response.reason}: {text[:200]}".rstrip(": ")
-    return True, text
+    return Answer(response.status, text)

@@ -47,7 +47,7 @@ class _Way:
         """What the app listens on; None where it cannot be seen (published-port)."""
         return reach.listeners_of(self.pid) if self.pid is not None else None
 
-    def ask(self, path: str, body: str = "") -> tuple[bool, str]:
+    def ask(self, path: str, body: str = "") -> reach.Answer:
         return reach.ask(self.make, self.host, self.port, path, body)
 
 
@@ -146,7 +146,7 @@ def _is_container_process(pid: int, container_id: str) -> bool:
 def _check(
     engine: Engine, container_id: str, way: _Way, spec: SmokeSpec, started: float
 ) -> SmokeResult:
-    health = ""
+    health = reach.Answer(None, "")
     listening: tuple[Listener, ...] | None = None
     while True:
         running, _ = engine.container_state(container_id)
@@ -169,8 +169,8 @@ def _check(
                 listening=listening,
             )
         if _port_open(listening, spec.port):
-            healthy, health = way.ask(spec.health_path)
-            if healthy:
+            health = way.ask(spec.health_path)
+            if health.ok:
                 break
         if time.perf_counter() - started > spec.ready_timeout_seconds:
             return _failed(
@@ -183,10 +183,11 @@ def _check(
         time.sleep(spec.poll_interval_seconds)
     ready_seconds = time.perf_counter() - started
     memory_bytes = engine.container_memory_bytes(container_id)
-    answered, prediction = way.ask(spec.predict_path, spec.predict_body)
+    answer = way.ask(spec.predict_path, spec.predict_body)
+    prediction = answer.text
     failure: str | None = None
-    if not answered:
-        failure = f"{spec.predict_path} failed: {_last(prediction)}"
+    if not answer.ok:
+        failure = f"{spec.predict_path} failed: {_described(answer)}"
     elif _label(prediction) != spec.expected_label:
         failure = (
             f"{spec.predict_path} answered {prediction[:120]!r}, expected label "
@@ -200,14 +201,14 @@ def _check(
             way.strategy,
             ready_seconds,
             memory_bytes,
-            health,
+            health.text,
             listening,
         )
     return SmokeResult(
         ok=True,
         ready_seconds=ready_seconds,
         memory_bytes=memory_bytes,
-        health=health[:200],
+        health=health.text[:200],
         prediction=prediction[:200],
         listening=_named(listening),
         reached_by=way.strategy,
@@ -243,7 +244,7 @@ def _loopback_reason(local: tuple[Listener, ...], port: int) -> str:
 
 
 def _not_ready_reason(
-    way: _Way, listening: tuple[Listener, ...] | None, spec: SmokeSpec, health: str
+    way: _Way, listening: tuple[Listener, ...] | None, spec: SmokeSpec, health: reach.Answer
 ) -> str:
     reason = f"not healthy after {spec.ready_timeout_seconds:.0f} s"
     if listening is not None and not _port_open(listening, spec.port):
@@ -251,15 +252,15 @@ def _not_ready_reason(
         return f"{reason}: nothing listens on port {spec.port}" + (
             f" (listening: {elsewhere})" if elsewhere else ""
         )
-    if health:
-        return f"{reason}: {spec.health_path} answered {_last(health)}"
+    if health.status is not None:
+        return f"{reason}: {spec.health_path} answered {_described(health)}"
     if way.strategy == "published-port":
         # From outside, an app bound to 127.0.0.1 looks just like one that never started.
         return (
             f"{reason} through 127.0.0.1:{way.port} (an app listening only on 127.0.0.1 "
             "inside the container is unreachable this way: bind 0.0.0.0)"
         )
-    return reason
+    return f"{reason}: {spec.health_path}: {_described(health)}" if health.text else reason
 
 
 def _exit_reason(engine: Engine, container_id: str) -> str:
@@ -269,6 +270,12 @@ def _exit_reason(engine: Engine, container_id: str) -> str:
 
 def _named(listening: tuple[Listener, ...] | None) -> tuple[str, ...]:
     return tuple(dict.fromkeys(map(str, listening or ())))
+
+
+def _described(answer: reach.Answer) -> str:
+    if answer.status is None:
+        return _last(answer.text)
+    return f"HTTP {answer.status}: {_last(answer.text)}"
 
 
 def _last(output: str) -> str:

@@ -8,6 +8,7 @@ gets in is bench/run/reach.py's business; this module decides what to ask and wh
 from __future__ import annotations
 
 import json
+import socket
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -68,11 +69,12 @@ def smoke_test(
     labels: dict[str, str],
     spec: SmokeSpec = SmokeSpec(),
     on_container: Callable[[str | None], None] | None = None,
-    how: Reach | None = None,
+    reach_facts: Reach | None = None,
 ) -> SmokeResult:
     """Start, wait until healthy, check a prediction, measure memory, always remove."""
+    # `reach_facts` decides the way in; by default they are found out from the engine.
     try:
-        ways = reach.strategies(how or engine_reach(engine))
+        ways = reach.strategies(reach_facts or engine_reach(engine))
     except BenchError as error:
         return SmokeResult(ok=False, reason=error.message)
     reasons: list[str] = []
@@ -133,7 +135,15 @@ def _way_in(engine: Engine, container_id: str, strategy: SmokeStrategy, port: in
         # The engine's pids are not ours (an engine in another pid namespace or a VM).
         raise _CannotEnter(f"the container's pid {pid} is not a process of this host")
     # 127.0.0.1 serves 0.0.0.0 and dual-stack [::] listeners alike.
-    return _Way(strategy, reach.netns_socket(pid), "127.0.0.1", port, pid)
+    way = _Way(strategy, reach.netns_socket(pid), "127.0.0.1", port, pid)
+    # Tried once here, so that a refusal (root only in a user namespace, a seccomp filter)
+    # is a way that does not work, not a minute of polling that cannot succeed.
+    try:
+        way.make(socket.AF_INET).close()
+        way.listening()
+    except (OSError, BenchError) as error:
+        raise _CannotEnter(f"cannot enter the container's network namespace: {error}") from error
+    return way
 
 
 def _is_container_process(pid: int, container_id: str) -> bool:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import ipaddress
 import json
 import os
+import socket
 import threading
 from collections.abc import Iterator
 from dataclasses import replace
@@ -232,7 +233,7 @@ def seen(monkeypatch: pytest.MonkeyPatch) -> list[tuple[Listener, ...]]:
 
 def _run(engine: FakeEngine, port: int, how: Reach = LAB, timeout: float = 2.0) -> SmokeResult:
     spec = SmokeSpec(port=port, ready_timeout_seconds=timeout, poll_interval_seconds=0.01)
-    return smoke.smoke_test(engine, "img", {}, spec, how=how)  # type: ignore[arg-type]
+    return smoke.smoke_test(engine, "img", {}, spec, reach_facts=how)  # type: ignore[arg-type]
 
 
 def test_netns_waits_for_the_port_then_asks(
@@ -343,5 +344,23 @@ def test_a_health_check_that_answers_an_error_says_what_it_answered(
     spec = SmokeSpec(
         port=app_port, health_path="/ready", ready_timeout_seconds=0.05, poll_interval_seconds=0.01
     )
-    result = smoke.smoke_test(FakeEngine(), "img", {}, spec, how=LAB)  # type: ignore[arg-type]
+    result = smoke.smoke_test(FakeEngine(), "img", {}, spec, reach_facts=LAB)  # type: ignore[arg-type]
     assert result.reason == 'not healthy after 0 s: /ready answered HTTP 404: {"status": "ok"}'
+
+
+def test_a_namespace_that_refuses_entry_is_a_way_that_does_not_work(
+    seen: list[tuple[Listener, ...]], monkeypatch: pytest.MonkeyPatch, app_port: int
+) -> None:
+    def refused(family: socket.AddressFamily) -> socket.socket:
+        raise PermissionError(1, "Operation not permitted")
+
+    seen.append(())
+    monkeypatch.setattr(reach, "netns_socket", lambda pid: refused)
+    engine = FakeEngine(published=app_port)
+    result = _run(engine, 8000, how=_with(has_bridge=True))
+    assert result.ok and result.reached_by == "published-port"
+    alone = _run(FakeEngine(), 8000)
+    assert alone.reason == (
+        "cannot reach the app from outside its container: netns: cannot enter the container's "
+        "network namespace: [Errno 1] Operation not permitted"
+    )

@@ -131,18 +131,26 @@ def _way_in(engine: Engine, container_id: str, strategy: SmokeStrategy, port: in
     pid = engine.container_pid(container_id)
     if pid is None:
         return None
-    if not _is_container_process(pid, container_id):
-        # The engine's pids are not ours (an engine in another pid namespace or a VM).
-        raise _CannotEnter(f"the container's pid {pid} is not a process of this host")
     # 127.0.0.1 serves 0.0.0.0 and dual-stack [::] listeners alike.
     way = _Way(strategy, reach.netns_socket(pid), "127.0.0.1", port, pid)
-    # Tried once here, so that a refusal (root only in a user namespace, a seccomp filter)
-    # is a way that does not work, not a minute of polling that cannot succeed.
     try:
-        way.make(socket.AF_INET).close()
-        way.listening()
-    except (OSError, BenchError) as error:
-        raise _CannotEnter(f"cannot enter the container's network namespace: {error}") from error
+        if not _is_container_process(pid, container_id):
+            # The engine's pids are not ours (an engine in another pid namespace or a VM).
+            raise _CannotEnter(f"the container's pid {pid} is not a process of this host")
+        # Tried once here, so that a refusal (root only in a user namespace, a seccomp
+        # filter) is a way that does not work, not a minute of polling that cannot succeed.
+        try:
+            way.make(socket.AF_INET).close()
+            way.listening()
+        except (OSError, BenchError) as error:
+            raise _CannotEnter(
+                f"cannot enter the container's network namespace: {error}"
+            ) from error
+    except _CannotEnter:
+        # A container that exits at once takes its pid with it: that is its failure.
+        if not engine.container_state(container_id)[0]:
+            return None
+        raise
     return way
 
 

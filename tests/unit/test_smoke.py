@@ -364,3 +364,17 @@ def test_a_namespace_that_refuses_entry_is_a_way_that_does_not_work(
         "cannot reach the app from outside its container: netns: cannot enter the container's "
         "network namespace: [Errno 1] Operation not permitted"
     )
+
+
+def test_a_container_that_exits_at_once_is_an_exit_not_a_way_that_failed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    class ExitsAfterItsPid(FakeEngine):
+        def container_state(self, container_id: str) -> tuple[bool, int | None]:
+            return False, 3
+
+    # Its pid is already gone when /proc is read.
+    monkeypatch.setattr(smoke, "_is_container_process", lambda pid, container_id: False)
+    result = _run(ExitsAfterItsPid(), 8000)
+    assert result.reason == "container exited with code 3"
+    assert result.log_tail == ("last line",)

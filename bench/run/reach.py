@@ -166,12 +166,10 @@ def plain_socket(family: socket.AddressFamily) -> socket.socket:
 
 
 def netns_socket(pid: int) -> SocketMaker:
-    """Sockets made inside the network namespace of host process `pid`.
-
-    A socket belongs to the namespace it was made in for its whole life, so only its
-    creation happens in there, in a thread of its own that is then done: setns(2) moves the
-    calling thread only, and no other thread of ours ever leaves our namespace.
-    """
+    """Sockets made inside the network namespace of host process `pid`."""
+    # A socket belongs to the namespace it was made in for its whole life, so only its
+    # creation happens in there, in a thread of its own that is then done: setns(2) moves
+    # the calling thread only, and no other thread of ours ever leaves our namespace.
 
     def make(family: socket.AddressFamily) -> socket.socket:
         made: list[socket.socket] = []

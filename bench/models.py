@@ -208,9 +208,14 @@ class ContextStats:
     ignored_files: int
 
 
+# How the smoke test reached the app (bench/run/reach.py): from inside the container's network
+# namespace, or through a port published on the host's loopback.
+SmokeStrategy = Literal["netns", "published-port"]
+
+
 @dataclass(frozen=True)
 class SmokeResult:
-    """Did the image run: health and a prediction answered from inside the container."""
+    """Did the image run: health and a prediction answered, asked from outside the container."""
 
     ok: bool
     reason: str | None = None
@@ -219,6 +224,10 @@ class SmokeResult:
     health: str | None = None
     prediction: str | None = None
     log_tail: tuple[str, ...] = ()
+    # What the app listened on when last looked at, like "0.0.0.0:8000" or "[::]:8000";
+    # empty when it was not seen (published-port) or nothing listened.
+    listening: tuple[str, ...] = ()
+    reached_by: SmokeStrategy | None = None
 
 
 # Layer analysis (bench/layers/analysis.py) --------------------------------------------------

@@ -28,6 +28,9 @@ from bench.models import RunResult
 #     Size and whether it counts unpacked layers or stored content: the containerd store),
 #     and the engine has `image_store` (graphdriver or containerd). Older files come from
 #     graph-driver engines: the engine's Size was the image's size_bytes, unpacked.
+#     A smoke result has `listening` (the app's listening TCP addresses, like
+#     "0.0.0.0:8000") and `reached_by` ("netns", "published-port" or null): the smoke test
+#     asks from outside the container now. Older files read with an empty list and null.
 SCHEMA_VERSION = 4
 
 
@@ -165,6 +168,10 @@ def _upgrade(fields: dict[str, Any], version: int) -> dict[str, Any]:
             if isinstance(image, dict):
                 image.setdefault("engine_size_bytes", image.get("size_bytes"))
                 image.setdefault("engine_size_kind", "unpacked")
+            smoke = variant.get("smoke") if isinstance(variant, dict) else None
+            if isinstance(smoke, dict):
+                smoke.setdefault("listening", [])
+                smoke.setdefault("reached_by", None)
     if version < 3:
         fields.setdefault("harness_seconds", [])
     if version < 2:
@@ -178,7 +185,8 @@ def _upgrade(fields: dict[str, Any], version: int) -> dict[str, Any]:
 def _decode(hint: Any, value: object, where: str) -> object:
     """Check `value` against a type hint of the models and build the typed value."""
     origin = typing.get_origin(hint)
-    if origin is types.UnionType:
+    # `Literal[...] | None` is a typing.Union, not a types.UnionType.
+    if origin is types.UnionType or origin is typing.Union:
         options = typing.get_args(hint)
         if value is None and type(None) in options:
             return None

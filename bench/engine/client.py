@@ -413,13 +413,25 @@ class Engine:
     # Containers -------------------------------------------------------------------------
 
     def start_container(
-        self, image: str, labels: Mapping[str, str], network_mode: str = "none"
+        self,
+        image: str,
+        labels: Mapping[str, str],
+        network_mode: str = "none",
+        publish_port: int | None = None,
     ) -> str:
+        """Start `image`; `publish_port` (TCP) goes to a free port on the host's 127.0.0.1."""
+        # Loopback only: a smoke-tested app is never offered to the host's other networks.
+        bindings: dict[int | str, Any] | None = (
+            {publish_port: ("127.0.0.1", None)} if publish_port is not None else None
+        )
         try:
             container = self._api.create_container(
                 image,
                 labels=dict(labels),
-                host_config=self._api.create_host_config(network_mode=network_mode),
+                ports=[publish_port] if publish_port is not None else None,
+                host_config=self._api.create_host_config(
+                    network_mode=network_mode, port_bindings=bindings
+                ),
             )
             container_id = str(container["Id"])
             self._api.start(container_id)
@@ -437,6 +449,36 @@ class Engine:
             raise _lost(error) from error
         running = bool(state.get("Running"))
         return running, None if running else int(state.get("ExitCode", -1))
+
+    def container_pid(self, container_id: str) -> int | None:
+        """The main process's pid as the engine's host sees it; None once it has stopped."""
+        try:
+            state = self._api.inspect_container(container_id)["State"]
+        except _CONNECTION_ERRORS as error:
+            raise _lost(error) from error
+        pid = int(state.get("Pid") or 0)
+        return pid if pid > 0 else None
+
+    def published_port(self, container_id: str, port: int) -> int | None:
+        """The host port the engine gave the container's TCP `port`; None if unpublished."""
+        try:
+            inspected = self._api.inspect_container(container_id)
+        except _CONNECTION_ERRORS as error:
+            raise _lost(error) from error
+        ports = (inspected.get("NetworkSettings") or {}).get("Ports") or {}
+        for binding in ports.get(f"{port}/tcp") or []:
+            if binding.get("HostPort"):
+                return int(binding["HostPort"])
+        return None
+
+    def has_bridge_network(self) -> bool:
+        """Whether the engine has its default `bridge` network (a lab engine has none)."""
+        try:
+            networks = self._api.networks(names=["bridge"])
+        except _CONNECTION_ERRORS as error:
+            raise _lost(error) from error
+        # The engine matches names by substring: `my-bridge-net` is not the default network.
+        return any(network.get("Name") == "bridge" for network in networks)
 
     def exec_in(self, container_id: str, argv: list[str]) -> tuple[int, str]:
         try:

@@ -104,7 +104,8 @@ def test_smoke_failures_are_rows_with_the_container_log(
     exits = rows["exits"].smoke  # type: ignore[attr-defined]
     assert exits.reason == "container exited with code 3"
     assert "boom: cannot start" in exits.log_tail
-    assert rows["never-healthy"].smoke.reason == "not healthy after 4 s"  # type: ignore[attr-defined]
+    never = rows["never-healthy"].smoke.reason  # type: ignore[attr-defined]
+    assert never == "not healthy after 4 s: nothing listens on port 8000"
     wrong = rows["wrong-answer"].smoke.reason  # type: ignore[attr-defined]
     assert "virginica" in wrong and "expected label 'setosa'" in wrong
     _nothing_left(engine, run)

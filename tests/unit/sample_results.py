@@ -317,6 +317,8 @@ SMOKE_OK = SmokeResult(
     memory_bytes=112_345_088,
     health='{"status":"ok"}',
     prediction='{"label":"setosa"}',
+    listening=("0.0.0.0:8000",),
+    reached_by="netns",
 )
 ALPINE_LOG = (
     "Traceback (most recent call last):",

@@ -1,8 +1,8 @@
 """Results files: exact round trips, atomic saves, clear errors for bad files, redaction.
 
-The format golden (golden/results-v3.json) pins the JSON shape of schema 3: if it changes,
+The format golden (golden/results-v4.json) pins the JSON shape of schema 4: if it changes,
 bump SCHEMA_VERSION in bench/storage.py. Regenerate with `UPDATE_GOLDEN=1 pytest tests/unit`.
-golden/results-v1.json and results-v2.json are files as earlier versions wrote them: never
+golden/results-v1.json to results-v3.json are files as earlier versions wrote them: never
 regenerated, they must keep loading.
 """
 
@@ -94,11 +94,36 @@ def test_stored_schema_4_file_still_loads() -> None:
     assert storage.load(GOLDEN) == _small_run()
 
 
+def _without_listening(run: RunResult) -> RunResult:
+    return replace(
+        run,
+        variants=tuple(
+            replace(v, smoke=replace(v.smoke, listening=(), reached_by=None)) if v.smoke else v
+            for v in run.variants
+        ),
+    )
+
+
+def test_a_schema_4_smoke_result_needs_its_listening_key(tmp_path: Path) -> None:
+    data = storage.to_dict(_small_run())
+    smoke = next(v["smoke"] for v in data["variants"] if v["smoke"])
+    smoke.pop("listening")
+    path = _write_json(tmp_path / "x.json", data)
+    assert "smoke: missing listening" in _error(path)
+
+
+def test_an_unknown_smoke_strategy_is_refused(tmp_path: Path) -> None:
+    data = storage.to_dict(_small_run())
+    next(v["smoke"] for v in data["variants"] if v["smoke"])["reached_by"] = "exec"
+    path = _write_json(tmp_path / "x.json", data)
+    assert "reached_by: expected one of 'netns', 'published-port', got text 'exec'" in _error(path)
+
+
 def test_stored_schema_3_file_loads_as_from_a_graph_driver_engine() -> None:
     # Before schema 4 every result came from a graph-driver engine, whose Size is unpacked.
     assert json.loads(GOLDEN_V3.read_text())["schema_version"] == 3
     loaded = storage.load(GOLDEN_V3)
-    assert loaded == _small_run()
+    assert loaded == _without_listening(_small_run())
     assert loaded.provenance.engine.image_store == "graphdriver"
     images = [v.image for v in loaded.variants if v.image is not None]
     assert images and all(
@@ -108,7 +133,7 @@ def test_stored_schema_3_file_loads_as_from_a_graph_driver_engine() -> None:
 
 def test_stored_schema_2_file_loads_without_harness_phases() -> None:
     assert json.loads(GOLDEN_V2.read_text())["schema_version"] == 2
-    assert storage.load(GOLDEN_V2) == replace(_small_run(), harness_seconds=())
+    assert storage.load(GOLDEN_V2) == replace(_without_listening(_small_run()), harness_seconds=())
 
 
 def _without_analysis(run: RunResult) -> RunResult:
@@ -124,7 +149,9 @@ def _without_analysis(run: RunResult) -> RunResult:
 def test_stored_schema_1_file_still_loads_without_analysis() -> None:
     assert json.loads(GOLDEN_V1.read_text())["schema_version"] == 1
     loaded = storage.load(GOLDEN_V1)
-    assert loaded == replace(_without_analysis(_small_run()), harness_seconds=())
+    assert loaded == replace(
+        _without_analysis(_without_listening(_small_run())), harness_seconds=()
+    )
     assert all(v.image is None or v.image.analysis is None for v in loaded.variants)
 
 

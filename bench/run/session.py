@@ -366,7 +366,7 @@ class Session:
                 raise
             print(
                 f"warning: could not clean up run {self.run_id}: the engine does not answer; "
-                f"its images carry the label {self._selector}",
+                f"its images and containers carry the label {self._selector}",
                 file=sys.stderr,
             )
 

@@ -300,14 +300,18 @@ def test_engine_dies_mid_run_then_lab_up_recovers(
         recovered = bench("lab", "up")
     assert recovered.returncode == 0, recovered.stderr
     assert Engine.reachable(paths.docker_host)
-    # The run could not delete its images with the engine gone; the warning named their
-    # label, and that label finds them all (the engine may have finished the slow build
-    # while it shut down), so this test leaves nothing behind either.
+    # The run could not delete its images and containers with the engine gone; the warning
+    # named their label, and that label finds them all (the engine may have finished the
+    # slow build while it shut down, or kept the container of the step it was killed in),
+    # so this test leaves nothing behind either.
     back = Engine(paths.docker_host)
     try:
         selector = f"{labels.RUN_ID}={run.run_id}"
+        for container_id in back.containers_with_label(selector):
+            back.remove_container(container_id)
         for image_id in back.images_with_label(selector):
             back.remove_image(image_id)
         assert back.images_with_label(selector) == []
+        assert back.containers_with_label(selector) == []
     finally:
         back.close()

@@ -20,18 +20,45 @@ def _install(session: nox.Session, *groups: str) -> None:
         session.install(*nox.project.dependency_groups(PYPROJECT, group))
 
 
-def _lab_up(session: nox.Session) -> None:
+def _lab_up(session: nox.Session, *engines: str) -> None:
     # Uses a reachable engine as it is (online mode) or starts the private lab.
-    session.run("python", "-m", "bench", "lab", "up")
+    session.run("python", "-m", "bench", "lab", "up", *(f"--engine={name}" for name in engines))
+
+
+def _in_the_lab(session: nox.Session) -> bool:
+    """True when `lab up` started the private lab; False when it found an online engine."""
+    lab_host = session.run(
+        "python",
+        "-c",
+        "from bench.lab import control; print(control.lab_docker_host() or '')",
+        silent=True,
+    )
+    return bool(lab_host and lab_host.strip())
 
 
 @nox.session
 def tests(session: nox.Session) -> None:
-    """Unit tests, the sample app's tests, and the docker-marked tests against a real engine."""
+    """Unit tests, the sample app's tests, and the docker-marked tests against every lab
+    engine: Engine 20.10 (overlay2, classic builder) and Engine 26 (containerd image store)."""
     _install(session, "test")
     session.install("-r", APP_REQUIREMENTS)
     _lab_up(session)
+    # In the lab the docker tests run on both lab engines; online, once, on the user's engine.
+    both = _in_the_lab(session)
     session.run("pytest", *session.posargs)
+    if both and not session.posargs:
+        # The docker tests again, on the containerd store; those that make sense on one
+        # engine only are deselected by their lab_engines marker, and listed. Brought up
+        # here, after the lab tests, which stop and restart the lab.
+        _lab_up(session, "26")
+        session.run(
+            "pytest",
+            "-m",
+            "docker",
+            "tests/docker",
+            "tests/faults",
+            env={"BENCH_TEST_ENGINE": "26"},
+        )
 
 
 @nox.session

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 from bench.models import BUILD_SCENARIOS, SCENARIO_LABELS, RunResult, Scenario, VariantResult
 from bench.report import markup, paths
-from bench.stats import summarize
+from bench.report.matrix import median_seconds
 from bench.units import format_bytes, format_seconds
 
 
@@ -27,18 +27,9 @@ def setup_label(run: RunResult) -> str:
     return f"Engine {engine.server_version}, {store}, {builder}"
 
 
-def _median_seconds(variant: VariantResult, scenario: Scenario) -> float | None:
-    summary = summarize(
-        s.duration_seconds
-        for s in variant.samples
-        if s.scenario == scenario and s.ok and s.duration_seconds is not None
-    )
-    return summary.median if summary else None
-
-
 def _time_cell(variant: VariantResult, scenario: Scenario, reference: float | None) -> str:
     """The median, and against the first setup's median when there is one to compare."""
-    median = _median_seconds(variant, scenario)
+    median = median_seconds(variant, scenario)
     if median is None:
         return "not measured" if variant.status == "ok" else markup.absent(variant)
     if not reference:
@@ -88,7 +79,7 @@ def render_engines(runs: Sequence[RunResult]) -> str:
                         _time_cell(
                             variant,
                             scenario,
-                            _median_seconds(base, scenario)
+                            median_seconds(base, scenario)
                             if base and run is not reference_run
                             else None,
                         )

@@ -21,7 +21,8 @@ def python_version(run: RunResult) -> str:
     return "default"
 
 
-def _median(variant: VariantResult, scenario: str) -> float | None:
+def median_seconds(variant: VariantResult, scenario: str) -> float | None:
+    """The median of a variant's successful samples of a scenario; None without one."""
     summary = summarize(
         s.duration_seconds
         for s in variant.samples
@@ -35,7 +36,7 @@ def _cell(variant: VariantResult | None, scenario: str) -> str:
         return "not measured"
     if variant.status == "skipped":
         return f"skipped: {variant.reason}"
-    median = _median(variant, scenario)
+    median = median_seconds(variant, scenario)
     if median is None:
         return f"failed: {variant.reason or 'no successful sample'}"
     return format_seconds(median)
@@ -55,8 +56,8 @@ def render_builders(runs: Sequence[RunResult]) -> str:
         for name in dict.fromkeys([*classic, *buildkit]):
             for scenario in BUILD_SCENARIOS:
                 a, b = classic.get(name), buildkit.get(name)
-                ma = _median(a, scenario) if a else None
-                mb = _median(b, scenario) if b else None
+                ma = median_seconds(a, scenario) if a else None
+                mb = median_seconds(b, scenario) if b else None
                 ratio = f"{mb / ma:.2f}" if ma and mb else "n/a (a side has no sample)"
                 rows.append(
                     [name, version, scenario, _cell(a, scenario), _cell(b, scenario), ratio]

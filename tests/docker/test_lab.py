@@ -118,6 +118,7 @@ def _pids(paths: LabPaths) -> dict[str, int | None]:
     }
 
 
+@pytest.mark.lab_engines("20.10")
 def test_lab_up_twice_is_idempotent() -> None:
     paths = _lab_only()
     before = _pids(paths)
@@ -130,6 +131,7 @@ def test_lab_up_twice_is_idempotent() -> None:
     assert f"export DOCKER_HOST={paths.docker_host}" in result.stdout
 
 
+@pytest.mark.lab_engines("20.10")
 def test_lab_status_lists_the_stand_ins() -> None:
     _lab_only()
     result = _bench("lab", "status")
@@ -146,6 +148,7 @@ def test_lab_status_lists_the_stand_ins() -> None:
         assert "stand-in" in line, line
 
 
+@pytest.mark.lab_engines("20.10")
 def test_the_engine_data_is_where_lab_status_says() -> None:
     paths = _lab_only()
     result = _bench("lab", "status")
@@ -165,6 +168,7 @@ def test_the_engine_data_is_where_lab_status_says() -> None:
         assert data_root not in mounts, storage
 
 
+@pytest.mark.lab_engines("20.10")
 def test_lab_down_stops_exactly_its_processes_and_up_recovers() -> None:
     paths = _lab_only()
     bystander = subprocess.Popen(["sleep", "120"])  # not ours: must survive `lab down`
@@ -195,6 +199,7 @@ def _zombie(pid: int) -> bool:
         return True
 
 
+@pytest.mark.lab_engines("20.10")
 def test_no_engine_gives_one_line_and_exit_2(tmp_path: Path) -> None:
     env = {**os.environ, "DOCKER_HOST": f"unix://{tmp_path}/nothing.sock"}
     result = subprocess.run(
@@ -226,6 +231,7 @@ def engine26_host() -> Iterator[str]:
         assert down.returncode == 0, down.stderr
 
 
+@pytest.mark.lab_engines("20.10")
 def test_engine26_uses_the_containerd_store_and_builds_from_the_mirror(
     engine26_host: str, tmp_path: Path
 ) -> None:

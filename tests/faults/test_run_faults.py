@@ -271,6 +271,8 @@ def test_full_disk_keeps_the_previous_results(
         subprocess.run(["umount", str(disk)], check=True)
 
 
+# It stops the lab's default engine and brings it back with `lab up`.
+@pytest.mark.lab_engines("20.10")
 def test_engine_dies_mid_run_then_lab_up_recovers(
     engine: Engine, foreign: Foreign, tmp_path: Path
 ) -> None:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import re
-import shlex
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal, get_args
+
+from bench.dependencies import installs_dependencies
 
 # Closed sets: mypy strict checks every comparison against them.
 Status = Literal["ok", "failed", "skipped"]
@@ -28,15 +28,6 @@ ImageStore = Literal["graphdriver", "containerd"]
 EngineSizeKind = Literal["unpacked", "content"]
 # The scenarios that time a build (pull is network work).
 BUILD_SCENARIOS: tuple[Scenario, ...] = ("cold", "edit", "noop")
-
-# A command that installs dependencies: re-running it after a code edit is the cache bust the
-# naive variant demonstrates. `pip install --no-deps .` (the project itself, after its
-# dependencies) is not one.
-_INSTALL_COMMAND = re.compile(
-    r"\b(pip3? install|python3? -m pip install|poetry install|uv (pip install|sync)|"
-    r"pipenv install|conda install|npm (ci|install)|yarn install)\b"
-)
-_COMMAND_SEPARATOR = re.compile(r"&&|\|\||;|\||\n")
 
 
 @dataclass(frozen=True)
@@ -68,20 +59,8 @@ class BuildStep:
 
     @property
     def installs_dependencies(self) -> bool:
-        """True for a RUN step with a command that installs dependencies (the one rule)."""
-        if not self.instruction.upper().startswith("RUN "):
-            return False
-        for command in _COMMAND_SEPARATOR.split(self.instruction[4:]):
-            if _INSTALL_COMMAND.search(command) and "--no-deps" not in _words(command):
-                return True
-        return False
-
-
-def _words(command: str) -> list[str]:
-    try:
-        return shlex.split(command)
-    except ValueError:  # an unbalanced quote in a shell fragment: words split on blanks
-        return command.split()
+        """True for a RUN step that installs dependencies (bench/dependencies.py's rule)."""
+        return installs_dependencies(self.instruction)
 
 
 def counted_steps(steps: Sequence[BuildStep]) -> tuple[BuildStep, ...]:

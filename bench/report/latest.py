@@ -473,10 +473,11 @@ def _rerun_section(rows: list[Row], with_run: bool) -> str:
             ("instructions re-run", "those instructions, in build order (long ones cut)"),
             (
                 "dependencies reinstalled",
-                "`yes` when a re-run step is a `RUN` that installs dependencies (`pip`, "
-                "`uv`, `poetry`, `pipenv`, `conda`, `npm`, `yarn`; not `pip install "
-                "--no-deps`, the project itself), the rule the size gate applies too: "
-                "the edit invalidated the dependency layer",
+                "`yes` when a re-run step is a `RUN` that installs dependencies (pip, uv, "
+                "poetry, pipenv, pdm or conda installing requirements, a lock file or named "
+                "packages; npm, yarn, pnpm, bundle, `go mod download`, `cargo fetch`), not the "
+                "project itself (`pip install .`, `-e .`): the rule the size gate applies "
+                "too; the edit invalidated the dependency layer",
             ),
         ),
     )

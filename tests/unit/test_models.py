@@ -69,3 +69,30 @@ def test_every_scenario_has_one_label() -> None:
 def test_an_unknown_scenario_is_rejected() -> None:
     with pytest.raises(ValueError, match="unknown scenario 'warm'"):
         Sample("slim", "warm", 1, True, 1.0)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("instruction", "installs"),
+    [
+        ("RUN pdm install --prod", True),
+        ("RUN pdm sync", True),
+        ("RUN pipenv install --system --deploy", True),
+        ("RUN pnpm install --frozen-lockfile", True),
+        ("RUN yarn", True),
+        ("RUN bundle install", True),
+        ("RUN go mod download", True),
+        ("RUN cargo fetch", True),
+        ("RUN poetry install --only-root", False),  # the project itself
+        ("RUN pip install -e .", False),  # the project, after its dependencies
+        ("RUN pip install --no-cache-dir --target /deps -r requirements.txt", True),
+        ("RUN pip install --requirement=requirements.txt", True),
+        ("RUN pip install -i http://127.0.0.1:3141/simple/ flask", True),
+        ("RUN pip install dist/app-1.0-py3-none-any.whl", False),
+        ("RUN PIP_NO_CACHE_DIR=1 pip install gunicorn", True),
+        ("RUN /opt/venv/bin/pip install -r requirements.txt", True),
+        ("RUN python3.12 -m pip install uvicorn", True),
+        ("RUN go build ./...", False),
+    ],
+)
+def test_more_package_managers_and_the_project_itself(instruction: str, installs: bool) -> None:
+    assert _step(1, instruction, False).installs_dependencies is installs

@@ -22,7 +22,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import replace
 
 from bench.errors import BenchError
-from bench.models import ImageAnalysis, VariantResult
+from bench.models import ImageAnalysis, Layer, VariantResult
 from bench.run import phases
 from bench.run.measure import PendingAnalysis, Progress, Workbench
 
@@ -103,5 +103,27 @@ def with_analysis(
         # The engine's Size counts stored content here: the unpacked size is the layers'
         # contents, exactly as the analysis read them (what a graph-driver engine's Size
         # counts: the tar headers' sizes and the symlinks' target lengths).
-        image = replace(image, size_bytes=analysis.size_bytes + analysis.symlink_bytes)
+        image = replace(
+            image,
+            size_bytes=analysis.size_bytes + analysis.symlink_bytes,
+            layers=layer_sizes_from(image.layers, analysis),
+        )
     return replace(variant, image=image)
+
+
+def layer_sizes_from(layers: tuple[Layer, ...], analysis: ImageAnalysis) -> tuple[Layer, ...]:
+    """The history's layers with the analysis's byte sizes, where the two line up.
+
+    On the containerd store the history gives each layer's disk usage in 4 KiB blocks (a
+    WORKDIR's empty directory counts 8 kB); the analysis has each layer's exact bytes, as
+    a graph-driver engine's history gives them. The history entries that have a layer are
+    those with a size, in the same order as the image's layers.
+    """
+    with_content = [index for index, layer in enumerate(layers) if layer.size_bytes > 0]
+    if len(with_content) != len(analysis.layers):
+        return layers  # they do not line up: keep what the engine said
+    exact = dict(zip(with_content, analysis.layers, strict=True))
+    return tuple(
+        replace(layer, size_bytes=exact[index].size_bytes) if index in exact else layer
+        for index, layer in enumerate(layers)
+    )

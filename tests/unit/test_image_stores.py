@@ -109,3 +109,25 @@ def test_baselines_are_kept_per_image_store(
 def test_a_first_format_baseline_is_a_graph_driver_ones() -> None:
     committed = baseline_module.load(baseline_module.LAB_BASELINE)
     assert committed.image_store == "graphdriver"
+
+
+def test_the_containerd_history_sizes_give_way_to_the_exact_layer_bytes() -> None:
+    slim = next(v for v in _on_containerd(sample_run()).variants if v.name == "slim")
+    assert slim.image is not None and slim.image.analysis is not None
+    analysis = slim.image.analysis
+    # The history as the containerd store gives it: disk usage in 4 KiB blocks, and an
+    # empty directory's layer (WORKDIR) counted as 8 kB.
+    blocky = tuple(
+        replace(layer, size_bytes=(layer.size_bytes // 4096 + 2) * 4096)
+        if layer.size_bytes > 0 or layer.instruction.startswith("WORKDIR")
+        else layer
+        for layer in slim.image.layers
+    )
+    provisional = replace(slim, image=replace(slim.image, layers=blocky))
+    assert len([layer for layer in blocky if layer.size_bytes > 0]) == len(analysis.layers)
+    updated = with_analysis(provisional, analysis, keep_tables=True)
+    assert updated.image is not None
+    assert [layer.size_bytes for layer in updated.image.layers if layer.size_bytes > 0] == [
+        layer.size_bytes for layer in analysis.layers if layer.size_bytes > 0
+    ]
+    assert updated.image.layers_with_bytes == sum(1 for la in analysis.layers if la.size_bytes)

@@ -480,18 +480,6 @@ class Engine:
         # The engine matches names by substring: `my-bridge-net` is not the default network.
         return any(network.get("Name") == "bridge" for network in networks)
 
-    def exec_in(self, container_id: str, argv: list[str]) -> tuple[int, str]:
-        try:
-            created = self._api.exec_create(container_id, argv, stdout=True, stderr=True)
-            output = self._api.exec_start(created["Id"])
-            exit_code = self._api.exec_inspect(created["Id"]).get("ExitCode")
-        except docker.errors.APIError as error:
-            return -1, _short(error)
-        except _CONNECTION_ERRORS as error:
-            raise _lost(error) from error
-        text = output.decode(errors="replace") if isinstance(output, bytes) else str(output)
-        return (int(exit_code) if exit_code is not None else -1), text
-
     def container_logs(self, container_id: str, tail: int = 20) -> tuple[str, ...]:
         try:
             raw = self._api.logs(container_id, tail=tail)

@@ -20,13 +20,23 @@ pytestmark = pytest.mark.docker
 
 
 def _sha256_in_image(engine: Engine, image: str, path: str) -> str:
-    container = engine.start_container(image, labels.for_run("context-upload"), "none")
+    # The container's own command, not `docker exec`: on Engine 26 with the containerd
+    # store an exec'd process does not see the files of an image the classic builder made.
+    api = engine._api
+    container = api.create_container(
+        image,
+        ["sha256sum", path],
+        labels=labels.for_run("context-upload"),
+        host_config=api.create_host_config(network_mode="none"),
+    )
     try:
-        code, output = engine.exec_in(container, ["sha256sum", path])
+        api.start(container["Id"])
+        code = api.wait(container["Id"], timeout=60)["StatusCode"]
+        output = api.logs(container["Id"]).decode()
         assert code == 0, output
         return output.split()[0]
     finally:
-        engine.remove_container(container)
+        api.remove_container(container["Id"], force=True)
 
 
 def _tiny_context(root: Path) -> Path:

@@ -323,7 +323,7 @@ def _lab_up(
         bases,
         storage,
         pypi_proxy=PYPI_PROXY_URL,
-        pypi_upstream=upstream.index_url,
+        pypi_upstream=upstream,
     )
     (paths.lab_dir / "state.json").write_text(json.dumps(asdict(state), indent=2) + "\n")
     return state
@@ -337,20 +337,22 @@ def _require_proxy_packages() -> None:
         )
 
 
-def _ensure_pypi_proxy(paths: LabPaths) -> pypiproxy.Upstream:
-    """The PyPI caching proxy, started unless it answers; returns the upstream it was given."""
+def _ensure_pypi_proxy(paths: LabPaths) -> str | None:
+    """The PyPI caching proxy, started unless it answers; returns its upstream index."""
+    if _http_ok(pypiproxy.health_url()):
+        # Asking pip for its config takes a second; a running proxy's environment says it.
+        return _recorded_upstream(paths)
     upstream = pypiproxy.host_upstream()
-    if not _http_ok(pypiproxy.health_url()):
-        paths.pypi_proxy_cache.mkdir(parents=True, exist_ok=True)
-        _ensure_service(
-            paths,
-            "pypi-proxy",
-            pypiproxy.command(),
-            lambda: _http_ok(pypiproxy.health_url()),
-            30,
-            env=pypiproxy.environment(paths, upstream),
-        )
-    return upstream
+    paths.pypi_proxy_cache.mkdir(parents=True, exist_ok=True)
+    _ensure_service(
+        paths,
+        "pypi-proxy",
+        pypiproxy.command(),
+        lambda: _http_ok(pypiproxy.health_url()),
+        30,
+        env=pypiproxy.environment(paths, upstream),
+    )
+    return upstream.index_url
 
 
 def _ensure_shared_services(

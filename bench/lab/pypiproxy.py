@@ -117,6 +117,8 @@ def command() -> list[str]:
         # A worker busy with a long download must not be killed as hung.
         "--timeout",
         str(DOWNLOAD_TIMEOUT_SECONDS + 60),
+        # gunicorn's control socket would be made in ~/.gunicorn, outside the lab's files.
+        "--no-control-socket",
         "proxpi.server:app",
     ]
 

@@ -99,6 +99,15 @@ def _add_run(commands: _Commands) -> None:
     run.add_argument("--network", help="network mode for builds (lab default: host)")
     run.add_argument("--pip-index-url", metavar="URL", help="package index for pip in builds")
     run.add_argument(
+        "--lab-base",
+        action="append",
+        default=[],
+        dest="lab_bases",
+        metavar="NAME=STAND-IN",
+        help="in the lab, build a base it lacks from one of its stand-ins, e.g. "
+        "python:3.12-slim=python:3.11-slim (repeatable; recorded, and shown in reports)",
+    )
+    run.add_argument(
         "--build-arg",
         action="append",
         default=[],

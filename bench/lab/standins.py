@@ -89,6 +89,9 @@ STANDINS: tuple[StandIn, ...] = (
     ),
 )
 
+# What `--lab-base NAME=STAND-IN` may name, and what a missing base's message lists.
+REFERENCES: tuple[str, ...] = tuple(standin.reference for standin in STANDINS)
+
 
 def recipe_digest(standin: StandIn) -> str:
     """Everything the stand-in is made from; a change here rebuilds it and what builds on it."""

@@ -15,7 +15,8 @@ APP_REQUIREMENTS = "variants/app/requirements.txt"
 
 
 def _install(session: nox.Session, *groups: str) -> None:
-    session.install("-e", ".")
+    # With the `lab` extra: `lab up` starts the PyPI caching proxy from this environment.
+    session.install("-e", ".[lab]")
     for group in groups:
         session.install(*nox.project.dependency_groups(PYPROJECT, group))
 

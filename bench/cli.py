@@ -65,7 +65,11 @@ def _add_lab(commands: _Commands) -> None:
     lab_commands.add_parser("status", help="mode, engines, registry, wheelhouse, bases")
     lab_down = lab_commands.add_parser("down", help="stop the processes the lab started")
     _engine_argument(lab_down, "engine to stop: 20.10, 26, or all (the default); repeatable")
-    lab_wheels = lab_commands.add_parser("wheels", help="add wheels to the lab's wheelhouse")
+    lab_wheels = lab_commands.add_parser(
+        "wheels",
+        help="add wheels to the lab's wheelhouse (only for builds that pass PIP_NO_INDEX: "
+        "any other pip in a stand-in base goes through the lab's PyPI proxy)",
+    )
     lab_wheels.add_argument(
         "-r",
         "--requirement",
@@ -74,6 +78,8 @@ def _add_lab(commands: _Commands) -> None:
         required=True,
         dest="requirements",
         metavar="FILE",
+        help="a requirements file; a requirement without a wheel for one of the lab's "
+        "Python versions is skipped with a warning",
     )
 
 
@@ -92,6 +98,15 @@ def _add_run(commands: _Commands) -> None:
     _engine_option(run)
     run.add_argument("--network", help="network mode for builds (lab default: host)")
     run.add_argument("--pip-index-url", metavar="URL", help="package index for pip in builds")
+    run.add_argument(
+        "--lab-base",
+        action="append",
+        default=[],
+        dest="lab_bases",
+        metavar="NAME=STAND-IN",
+        help="in the lab, build a base it lacks from one of its stand-ins, e.g. "
+        "python:3.12-slim=python:3.11-slim (repeatable; recorded, and shown in reports)",
+    )
     run.add_argument(
         "--build-arg",
         action="append",

@@ -33,7 +33,7 @@ def run(args: argparse.Namespace) -> int:
         if report.kept:
             print("kept: " + ", ".join(report.kept))
     elif args.lab_command == "wheels":
-        fetched = wheelhouse.fill(paths.wheelhouse, args.requirements)
+        fetched = wheelhouse.fill(paths.wheelhouse, args.requirements, tolerant=True)
         print("downloaded: " + (", ".join(fetched) if fetched else "all wheels were there"))
     return EXIT_OK
 
@@ -43,6 +43,8 @@ def _print_state(state: LabState) -> None:
     print(f"engine:      {state.docker_host}")
     print(f"registry:    {state.registry or '-'}")
     print(f"wheelhouse:  {state.wheelhouse_url or '-'}")
+    upstream = f" (upstream: {state.pypi_upstream})" if state.pypi_upstream else ""
+    print(f"pypi proxy:  {state.pypi_proxy or '-'}{upstream}")
     if state.storage:
         print(f"storage:     {state.storage}")
     for reference, origin in state.bases:

@@ -9,6 +9,7 @@ from pathlib import Path
 from bench import manifest, storage
 from bench.engine.buildkit import find_cli
 from bench.errors import EXIT_FAILED, EXIT_OK, BenchError
+from bench.lab import basemap, standins
 from bench.models import SCENARIOS, RunResult
 from bench.report import latest as report
 from bench.report.charts import write_charts
@@ -36,6 +37,7 @@ def run(args: argparse.Namespace) -> int:
         build_args=_build_args(args.build_args),
         smoke_timeout_seconds=args.smoke_timeout,
         skip_missing_bases=len(versions) > 1,
+        lab_bases=basemap.parse(args.lab_bases, standins.REFERENCES),
     )
     results: list[RunResult] = []
     paths: list[Path] = []

@@ -43,19 +43,49 @@ def base_images(dockerfile: Path, build_args: Mapping[str, str] | None = None) -
         if not match:
             continue
         seen_from = True
-        values = {**defaults, **args}
-
-        def substitute(found: re.Match[str], values: dict[str, str] = values) -> str:
-            name = found.group(1) or found.group(3)
-            return values.get(name) or (found.group(2) or "")
-
-        image = _VARIABLE.sub(substitute, match.group(1))
+        image = _substitute(match.group(1), {**defaults, **args})
         if match.group(2):
             stages.add(match.group(2).lower())
         if image.lower() == "scratch" or image.lower() in stages:
             continue
-        if ":" not in image.rsplit("/", 1)[-1] and "@" not in image:
-            image += ":latest"
+        image = normalise_reference(image)
         if image not in bases:
             bases.append(image)
     return bases
+
+
+def _substitute(token: str, values: Mapping[str, str]) -> str:
+    def value(found: re.Match[str]) -> str:
+        name = found.group(1) or found.group(3)
+        return values.get(name) or (found.group(2) or "")
+
+    return _VARIABLE.sub(value, token)
+
+
+def normalise_reference(image: str) -> str:
+    """`name` as `name:latest`; a tagged or digest-pinned reference as it is."""
+    if ":" not in image.rsplit("/", 1)[-1] and "@" not in image:
+        return image + ":latest"
+    return image
+
+
+def rewrite_bases(
+    text: str, mapping: Mapping[str, str], build_args: Mapping[str, str] | None = None
+) -> str:
+    """`text` with each FROM whose image (global ARGs substituted, as `base_images` reads it)
+    is a key of `mapping` naming its value instead; every other byte kept."""
+    args = dict(build_args or {})
+    defaults: dict[str, str] = {}
+    seen_from = False
+    lines = []
+    for line in text.splitlines(keepends=True):
+        arg = _ARG.match(line)
+        if arg and not seen_from:
+            defaults[arg.group(1)] = arg.group(2) or ""
+        elif match := _FROM.match(line):
+            seen_from = True
+            image = normalise_reference(_substitute(match.group(1), {**defaults, **args}))
+            if image in mapping:
+                line = line[: match.start(1)] + mapping[image] + line[match.end(1) :]
+        lines.append(line)
+    return "".join(lines)

@@ -8,17 +8,18 @@ import shutil
 import subprocess
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 from bench.engine import labels
 from bench.engine.client import Engine
 from bench.errors import BenchError
-from bench.lab import config, engine26, processes, standins, volume, wheelhouse
+from bench.lab import config, engine26, processes, pypiproxy, standins, volume, wheelhouse
 from bench.lab.paths import (
     DEFAULT_ENGINE,
     ENGINE_NAMES,
+    PYPI_PROXY_URL,
     REGISTRY_ADDRESS,
     EngineName,
     LabPaths,
@@ -26,7 +27,12 @@ from bench.lab.paths import (
 
 ONLINE_PROBE_IMAGE = "python:3.11-slim"
 # Each lab service: (pid-file name, the executable name the pid must belong to).
-_SERVICES = {"registry": "docker-registry", "dockerd": "dockerd", "wheelhouse": "http.server"}
+_SERVICES = {
+    "registry": "docker-registry",
+    "dockerd": "dockerd",
+    "wheelhouse": "http.server",
+    "pypi-proxy": pypiproxy.PROCESS_NAME,
+}
 _APT_PACKAGES = {
     "dockerd": "docker.io",
     "docker-registry": "docker-registry",
@@ -57,6 +63,8 @@ class LabState:
     bases: tuple[tuple[str, str], ...]  # (reference, where it came from)
     storage: str = ""  # what the lab engine's data-root is (bench/lab/volume.py)
     engines: tuple[EngineState, ...] = ()  # each lab engine asked for (up) or running (status)
+    pypi_proxy: str | None = None  # the PyPI caching proxy's index URL, when it runs
+    pypi_upstream: str | None = None  # the index it fetches from (the host pip's)
 
 
 @dataclass(frozen=True)
@@ -250,13 +258,14 @@ def _ensure_service(
     argv: list[str],
     ready: Callable[[], bool],
     timeout_seconds: float,
+    env: Mapping[str, str] | None = None,
 ) -> None:
     pid_file, log_file = paths.pid_file(service), paths.log_file(service)
     if processes.running_pid(pid_file, _SERVICES[service]) is None:
         if service == "dockerd":
             # dockerd refuses to start over a pid file it did not clean up (a reboot, a kill).
             (paths.lab_dir / "docker.pid").unlink(missing_ok=True)
-        processes.start(argv, pid_file, log_file)
+        processes.start(argv, pid_file, log_file, env=env)
     processes.wait_until(service, ready, timeout_seconds, log_file)
 
 
@@ -267,6 +276,7 @@ def _lab_up(
     python_versions: tuple[str, ...],
 ) -> LabState:
     _require_lab_host()
+    _require_proxy_packages()
     _install_missing()
     for directory in (paths.lab_dir, paths.run_dir, paths.registry_storage, paths.wheelhouse):
         directory.mkdir(parents=True, exist_ok=True)
@@ -296,6 +306,7 @@ def _lab_up(
         lambda: _http_ok(paths.wheelhouse_url),
         15,
     )
+    upstream = _ensure_pypi_proxy(paths)
 
     mirror = debian_mirror or config.debian_mirror_from_apt()
     engine = Engine(paths.docker_host)
@@ -305,17 +316,51 @@ def _lab_up(
     finally:
         engine.close()
     state = LabState(
-        "lab", paths.docker_host, REGISTRY_ADDRESS, paths.wheelhouse_url, bases, storage
+        "lab",
+        paths.docker_host,
+        REGISTRY_ADDRESS,
+        paths.wheelhouse_url,
+        bases,
+        storage,
+        pypi_proxy=PYPI_PROXY_URL,
+        pypi_upstream=upstream,
     )
     (paths.lab_dir / "state.json").write_text(json.dumps(asdict(state), indent=2) + "\n")
     return state
 
 
+def _require_proxy_packages() -> None:
+    if not pypiproxy.installed():
+        raise BenchError(
+            "the lab's PyPI proxy needs proxpi and gunicorn in this environment: "
+            "pip install -e '.[lab]' (nox installs them)"
+        )
+
+
+def _ensure_pypi_proxy(paths: LabPaths) -> str | None:
+    """The PyPI caching proxy, started unless it answers; returns its upstream index."""
+    if _http_ok(pypiproxy.health_url()):
+        # Asking pip for its config takes a second; a running proxy's environment says it.
+        return _recorded_upstream(paths)
+    upstream = pypiproxy.host_upstream()
+    paths.pypi_proxy_cache.mkdir(parents=True, exist_ok=True)
+    _ensure_service(
+        paths,
+        "pypi-proxy",
+        pypiproxy.command(),
+        lambda: _http_ok(pypiproxy.health_url()),
+        30,
+        env=pypiproxy.environment(paths, upstream),
+    )
+    return upstream.index_url
+
+
 def _ensure_shared_services(
     paths: LabPaths, requirement_files: list[Path], python_versions: tuple[str, ...]
 ) -> None:
-    """The registry mirror and the wheelhouse, which every lab engine uses: left as they are
-    when they answer (whoever started them), started as the 20.10 lab starts them if not."""
+    """The registry mirror, the wheelhouse and the PyPI proxy, which every lab engine uses:
+    left as they are when they answer (whoever started them), started as the 20.10 lab
+    starts them if not."""
     if not _http_ok(f"http://{REGISTRY_ADDRESS}/v2/"):
         registry = config.find_tool("docker-registry")
         if registry is None:
@@ -342,6 +387,8 @@ def _ensure_shared_services(
             lambda: _http_ok(paths.wheelhouse_url),
             15,
         )
+    _require_proxy_packages()
+    _ensure_pypi_proxy(paths)
 
 
 def _up_engine26(
@@ -378,6 +425,7 @@ def _up_engine26(
         bases,
         engine26.storage(paths),
         (engine_state("26", host),),
+        pypi_proxy=_pypi_proxy_if_up(),
     )
     (paths.engine26_dir / "state.json").write_text(json.dumps(asdict(state), indent=2) + "\n")
     return state
@@ -437,6 +485,7 @@ def status(paths: LabPaths) -> LabState:
             bases,
             engine26.storage(paths),
             running,
+            pypi_proxy=_pypi_proxy_if_up(),
         )
     if lab_host is None or (explicit and explicit != lab_host):
         host = explicit or None
@@ -460,11 +509,44 @@ def status(paths: LabPaths) -> LabState:
         if processes.running_pid(paths.pid_file("wheelhouse"), _SERVICES["wheelhouse"])
         else None
     )
-    return LabState("lab", lab_host, registry, wheels, bases, volume.describe(paths), running)
+    proxy = (
+        PYPI_PROXY_URL
+        if processes.running_pid(paths.pid_file("pypi-proxy"), _SERVICES["pypi-proxy"])
+        else None
+    )
+    return LabState(
+        "lab",
+        lab_host,
+        registry,
+        wheels,
+        bases,
+        volume.describe(paths),
+        running,
+        pypi_proxy=proxy,
+        pypi_upstream=_recorded_upstream(paths) if proxy else None,
+    )
 
 
 def _registry_if_up() -> str | None:
     return REGISTRY_ADDRESS if _http_ok(f"http://{REGISTRY_ADDRESS}/v2/") else None
+
+
+def _pypi_proxy_if_up() -> str | None:
+    return PYPI_PROXY_URL if _http_ok(pypiproxy.health_url()) else None
+
+
+def _recorded_upstream(paths: LabPaths) -> str | None:
+    """The upstream the proxy was started with, as the process's environment says."""
+    pid = processes.running_pid(paths.pid_file("pypi-proxy"), _SERVICES["pypi-proxy"])
+    try:
+        raw = Path(f"/proc/{pid}/environ").read_bytes() if pid else b""
+    except OSError:
+        return None
+    for entry in raw.split(b"\0"):
+        name, _, value = entry.decode(errors="replace").partition("=")
+        if name == "PROXPI_INDEX_URL":
+            return value
+    return None
 
 
 def down(paths: LabPaths, engines: Sequence[EngineName] = ENGINE_NAMES) -> DownReport:
@@ -479,11 +561,13 @@ def down(paths: LabPaths, engines: Sequence[EngineName] = ENGINE_NAMES) -> DownR
         unmounted += unmounted26
     if DEFAULT_ENGINE in engines:
         shared_too = "26" in engines or engine26.running_pid(paths) is None
-        services = ("wheelhouse", "dockerd", "registry") if shared_too else ("dockerd",)
+        services = (
+            ("pypi-proxy", "wheelhouse", "dockerd", "registry") if shared_too else ("dockerd",)
+        )
         for service in services:
             if processes.stop(paths.pid_file(service), _SERVICES[service], timeout_seconds=30):
                 stopped.append(service)
         if not shared_too:
-            kept += ["registry", "wheelhouse (engine 26 still uses them)"]
+            kept += ["registry", "wheelhouse", "pypi-proxy (engine 26 still uses them)"]
         volume.trim(paths)  # the volume stays mounted for the next `lab up`
     return DownReport(tuple(stopped), tuple(unmounted), tuple(kept))

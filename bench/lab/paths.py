@@ -9,6 +9,10 @@ from typing import Literal
 
 REGISTRY_ADDRESS = "127.0.0.1:5000"
 WHEELHOUSE_PORT = 5080
+# The PyPI caching proxy (proxpi): pip in the stand-in Python bases uses it through their
+# /etc/pip.conf, so a Dockerfile that names no index still installs what it asks for.
+PYPI_PROXY_PORT = 5081
+PYPI_PROXY_URL = f"http://127.0.0.1:{PYPI_PROXY_PORT}/index/"
 
 # The lab's engines: Debian bookworm's 20.10 on the host (overlay2 graph driver), and
 # Debian trixie's 26 in a root of its own (the containerd image store).
@@ -124,3 +128,8 @@ class LabPaths:
     @property
     def wheelhouse_url(self) -> str:
         return f"http://127.0.0.1:{WHEELHOUSE_PORT}/"
+
+    @property
+    def pypi_proxy_cache(self) -> Path:
+        """The proxy's downloaded files: per user, kept across labs like the wheelhouse."""
+        return self.cache_dir / "pypi-proxy"

@@ -64,28 +64,33 @@ STANDINS: tuple[StandIn, ...] = (
     StandIn(
         "python:3.11",
         "python-full.Dockerfile",
-        "debian:bookworm + Debian python3 3.11, pip, venv, build-essential, headers, git",
+        "debian:bookworm + Debian python3 3.11, pip, venv, build-essential, headers, git; "
+        "pip.conf: the lab PyPI proxy",
         base="debian:bookworm",
     ),
     StandIn(
         "python:3.11-slim",
         "python-slim.Dockerfile",
-        "debian:bookworm-slim + Debian python3 3.11, pip, venv",
+        "debian:bookworm-slim + Debian python3 3.11, pip, venv; pip.conf: the lab PyPI proxy",
         base="debian:bookworm-slim",
     ),
     StandIn(
         "python:3.11-alpine",
         "python-alpine.Dockerfile",
-        "FROM scratch: busybox-static + Debian python3 3.11, pip, libstdc++, libgomp (glibc)",
+        "FROM scratch: busybox-static + Debian python3 3.11, pip, libstdc++, libgomp (glibc); "
+        "pip.conf: the lab PyPI proxy",
         base="debian:bookworm-slim",
     ),
     StandIn(
         "python:3.13-slim",
         "python-slim.Dockerfile",
-        "debian:trixie-slim + Debian python3 3.13, pip, venv",
+        "debian:trixie-slim + Debian python3 3.13, pip, venv; pip.conf: the lab PyPI proxy",
         base="debian:trixie-slim",
     ),
 )
+
+# What `--lab-base NAME=STAND-IN` may name, and what a missing base's message lists.
+REFERENCES: tuple[str, ...] = tuple(standin.reference for standin in STANDINS)
 
 
 def recipe_digest(standin: StandIn) -> str:
@@ -94,6 +99,8 @@ def recipe_digest(standin: StandIn) -> str:
     digest.update((STANDIN_DIR / standin.dockerfile).read_bytes())
     if "alpine" in standin.dockerfile:
         digest.update((STANDIN_DIR / "alpine-gather.sh").read_bytes())
+    if standin.dockerfile.startswith("python"):
+        digest.update((STANDIN_DIR / "pip.conf").read_bytes())
     if standin.suite is not None:
         digest.update(_ROOTFS_RECIPE_VERSION.encode())
     base = next((s for s in STANDINS if s.reference == standin.base), None)

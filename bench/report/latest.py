@@ -8,6 +8,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from bench import storage
+from bench.lab import basemap
 from bench.models import SCENARIO_LABELS, Layer, RunResult, Sample, VariantResult
 from bench.report import layers as report_layers
 from bench.report import markup, paths
@@ -112,11 +113,16 @@ def _size_section(rows: list[Row], with_run: bool) -> str:
         v.image is not None and v.image.engine_size_kind == "content" for _, v in rows
     )
 
-    def cells(_run: RunResult, variant: VariantResult) -> list[str]:
+    def cells(run: RunResult, variant: VariantResult) -> list[str]:
         image = variant.image
         if image is None:
             return [markup.absent(variant)] * (7 if engine_column else 6)
-        base = f"`{image.base_image}`" + (" (stand-in)" if image.base_is_standin else "")
+        mapped = basemap.stand_in_for(image.base_image, dict(run.provenance.options))
+        base = (
+            f"`{image.base_image}`"
+            + (f" (lab: `{mapped}`)" if mapped else "")  # --lab-base
+            + (" (stand-in)" if image.base_is_standin else "")
+        )
         compressed = (
             "not measured"
             if image.compressed_bytes is None

@@ -17,6 +17,7 @@ from typing import Protocol
 from bench.context.dockerfile import base_images
 from bench.context.scratch import apply_edit, measure_context
 from bench.errors import BenchError
+from bench.lab import basemap
 from bench.manifest import Variant
 from bench.models import (
     BuildOutcome,
@@ -115,6 +116,8 @@ class RunOptions:
     skip_missing_bases: bool = False
     # Keep every variant's final image (the earlier cold builds' images still go).
     keep_images: bool = False
+    # `--lab-base NAME=STAND-IN`: bases the lab lacks, built from a stand-in (bench/lab/basemap.py).
+    lab_bases: basemap.LabBases = ()
 
 
 def image_tag(variant: str, run_id: str) -> str:
@@ -159,7 +162,8 @@ def measure_variant(harness: Harness, variant: Variant) -> VariantResult:
         context=measure_context(variant.context, variant.dockerfile),
     )
     harness.checkpoint(result)
-    bases = base_images(variant.dockerfile, harness.options.build_args)
+    named = base_images(variant.dockerfile, harness.options.build_args)
+    bases = basemap.resolve(named, harness.options.lab_bases)  # what the builds use
     result = pull_bases(harness, result, bases)
     if result.status != "ok":
         return result
@@ -169,7 +173,20 @@ def measure_variant(harness: Harness, variant: Variant) -> VariantResult:
             _dockerfile_in(context_dir, variant),
             image_tag(variant.name, harness.run_id),
         )
-        return _measure_builds(harness, variant, result, target, bases)
+        if harness.options.lab_bases:
+            rewritten = basemap.rewrite_in_scratch(
+                target.dockerfile,
+                context_dir,
+                harness.options.build_args,
+                harness.options.lab_bases,
+            )
+            target = replace(target, dockerfile=rewritten)
+        result = _measure_builds(harness, variant, result, target, bases)
+        if result.image is not None and named:
+            # Reports show the Dockerfile's base; the stand-in it was built from is recorded
+            # in the run's options and shown beside it.
+            result = replace(result, image=replace(result.image, base_image=named[-1]))
+        return result
 
 
 def _measure_builds(

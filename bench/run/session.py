@@ -23,6 +23,7 @@ from bench.engine import labels
 from bench.engine.buildkit import BuildKitBuilder
 from bench.engine.client import Engine
 from bench.errors import EXIT_SIGINT, EXIT_SIGTERM, BenchError
+from bench.lab import basemap
 from bench.lab.paths import EngineName
 from bench.lab.standins import lab_registry_serves
 from bench.layers.sizecache import SizeCache
@@ -155,6 +156,8 @@ class Session:
         with self.clock.phase(phases.SETUP):
             _writable(request.out_dir)
             connection = connect(request.lab_engine)
+            if request.options.lab_bases and connection.mode != "lab":
+                raise BenchError("--lab-base maps bases to the lab's stand-ins: run in the lab")
             self.engine = connection.engine
             self.run_id = new_run_id()
             settings = _requested_settings(request, connection)
@@ -405,7 +408,8 @@ def _bases(
 
     found: dict[str, str] = {}
     for variant in variants:
-        for base in base_images(variant.dockerfile, options.build_args):
+        named = base_images(variant.dockerfile, options.build_args)
+        for base in basemap.resolve(named, options.lab_bases):
             if base in found:
                 continue
             image_labels = engine.image_labels(base)
@@ -432,4 +436,6 @@ def _recorded_options(
             f"{k}={redaction.redact_value(k, v)}" for k, v in sorted(options.build_args.items())
         ),
     }
+    if options.lab_bases:  # recorded only when used: runs without it read as before
+        recorded[basemap.OPTION] = basemap.recorded(options.lab_bases)
     return tuple(sorted(recorded.items()))

@@ -11,6 +11,7 @@ from typing import Protocol
 
 from bench.engine import labels
 from bench.engine.client import Engine
+from bench.lab import basemap, standins
 from bench.layers.analysis import analyse_stream, base_layer_count
 from bench.layers.savestream import UnreadableImage
 from bench.layers.sizecache import SizeCache
@@ -80,7 +81,7 @@ class DockerWorkbench:
                 False,
                 0.0,
                 was_present=False,
-                error="not in the lab registry (the lab has no Docker Hub)",
+                error=basemap.missing_base_message(reference, standins.REFERENCES),
             )
         return self._engine.pull(reference)
 

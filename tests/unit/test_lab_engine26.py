@@ -302,4 +302,9 @@ def test_down_of_20_10_keeps_the_registry_while_engine26_runs(
 
     monkeypatch.setattr(engine26, "running_pid", lambda paths: None)
     asked.clear()
-    assert control.down(paths, ("20.10",)).stopped == ("wheelhouse", "dockerd", "registry")
+    assert control.down(paths, ("20.10",)).stopped == (
+        "pypi-proxy",
+        "wheelhouse",
+        "dockerd",
+        "registry",
+    )

@@ -12,4 +12,8 @@ RUN sh /usr/local/bin/alpine-gather.sh /out
 FROM scratch
 COPY --from=gather /out/ /
 ENV PATH=/usr/local/bin:/usr/bin:/bin LANG=C.UTF-8
+# pip in builds reaches PyPI through the lab's caching proxy on the host (builds use the host
+# network): bench/lab/pypiproxy.py. Docker Hub's image has no /etc/pip.conf.
+COPY pip.conf /etc/pip.conf
+LABEL org.dockerfile-bench.pip-conf="/etc/pip.conf: index-url http://127.0.0.1:5081/index/, trusted-host 127.0.0.1"
 CMD ["python3"]

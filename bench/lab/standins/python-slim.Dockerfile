@@ -9,4 +9,8 @@ RUN apt-get update \
  && rm -f /usr/lib/python3*/EXTERNALLY-MANAGED \
  && { [ -e /usr/bin/python ] || ln -s python3 /usr/bin/python; } \
  && { [ -e /usr/bin/pip ] || ln -s pip3 /usr/bin/pip; }
+# pip in builds reaches PyPI through the lab's caching proxy on the host (builds use the host
+# network): bench/lab/pypiproxy.py. Docker Hub's image has no /etc/pip.conf.
+COPY pip.conf /etc/pip.conf
+LABEL org.dockerfile-bench.pip-conf="/etc/pip.conf: index-url http://127.0.0.1:5081/index/, trusted-host 127.0.0.1"
 CMD ["python3"]

@@ -59,3 +59,13 @@ def base_images(dockerfile: Path, build_args: Mapping[str, str] | None = None) -
         if image not in bases:
             bases.append(image)
     return bases
+
+
+def instructions(text: str) -> list[tuple[str, str]]:
+    """Each instruction as (KEYWORD in upper case, the rest of its logical line)."""
+    found: list[tuple[str, str]] = []
+    for line in _logical_lines(text):
+        keyword, _, rest = line.strip().partition(" ")
+        if keyword and not keyword.startswith("#"):
+            found.append((keyword.upper(), rest.strip()))
+    return found

@@ -37,6 +37,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _add_lab(commands)
+    _add_init(commands)
     _add_run(commands)
     _add_smoke_report(commands)
     _add_gate(commands)
@@ -81,6 +82,17 @@ def _add_lab(commands: _Commands) -> None:
         help="a requirements file; a requirement without a wheel for one of the lab's "
         "Python versions is skipped with a warning",
     )
+
+
+def _add_init(commands: _Commands) -> None:
+    """`init [DIR]`: a commented variants.toml for the Dockerfiles under DIR."""
+    init = commands.add_parser(
+        "init", help="write DIR/variants.toml for the Dockerfiles found under DIR"
+    )
+    init.add_argument(
+        "directory", nargs="?", type=Path, default=Path(), metavar="DIR", help="(default: .)"
+    )
+    init.add_argument("--force", action="store_true", help="replace an existing variants.toml")
 
 
 def _add_run(commands: _Commands) -> None:
@@ -337,8 +349,27 @@ def _manifest_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--manifest",
         type=Path,
-        default=manifest_module.DEFAULT_MANIFEST,
+        default=None,
         help="variants.toml to read (default: this repo's variants)",
+    )
+    parser.add_argument(
+        "--dockerfile",
+        type=Path,
+        action="append",
+        default=[],
+        dest="dockerfiles",
+        metavar="PATH",
+        help="measure this Dockerfile without a manifest (repeatable; guessed settings, "
+        "smoke check derived from the image)",
+    )
+    parser.add_argument(
+        "--context",
+        type=Path,
+        action="append",
+        default=[],
+        dest="contexts",
+        metavar="DIR",
+        help="build context of the --dockerfile in the same position (default: its folder)",
     )
 
 
@@ -369,6 +400,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         from bench.commands import lab as commands_lab
 
         return commands_lab.run(args)
+    if args.command == "init":
+        from bench.commands import init as commands_init
+
+        return commands_init.run(args)
     if args.command == "layers":
         from bench.commands import layers as commands_layers
 

@@ -194,7 +194,7 @@ SmokeStrategy = Literal["netns", "published-port"]
 
 @dataclass(frozen=True)
 class SmokeResult:
-    """Did the image run: health and a prediction answered, asked from outside the container."""
+    """Did the image run as its smoke check says (HTTP answers, a command, staying up)."""
 
     ok: bool
     reason: str | None = None
@@ -207,6 +207,19 @@ class SmokeResult:
     # empty when it was not seen (published-port) or nothing listened.
     listening: tuple[str, ...] = ()
     reached_by: SmokeStrategy | None = None
+    # What was checked, like "http GET :8000/health -> 200" or "command exits 0".
+    checked: str = ""
+
+
+@dataclass(frozen=True)
+class ImageConfig:
+    """What a built image runs by default (its config), as the smoke test derives a check."""
+
+    exposed_tcp_ports: tuple[int, ...] = ()
+    entrypoint: tuple[str, ...] = ()
+    cmd: tuple[str, ...] = ()
+    env: tuple[str, ...] = ()  # NAME=value, as the image config lists them
+    working_dir: str = ""
 
 
 # Layer analysis (bench/layers/analysis.py) --------------------------------------------------

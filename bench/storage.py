@@ -31,7 +31,13 @@ from bench.models import RunResult
 #     A smoke result has `listening` (the app's listening TCP addresses, like
 #     "0.0.0.0:8000") and `reached_by` ("netns", "published-port" or null): the smoke test
 #     asks from outside the container now. Older files read with an empty list and null.
-SCHEMA_VERSION = 4
+#   5 (2026-11): a smoke result has `checked`, what the smoke test checked (the manifest's
+#     [variant.smoke], or a check derived from the image: "http GET :8000/health -> 200").
+#     Older files always asked /health and /predict on port 8000, so they read with that.
+SCHEMA_VERSION = 5
+
+# What every smoke test of a schema 1-4 file checked.
+_OLD_SMOKE_CHECKED = "http GET :8000/health, POST :8000/predict -> the label"
 
 
 class _Invalid(Exception):
@@ -158,6 +164,11 @@ def from_dict(data: object, source: Path) -> RunResult:
 
 def _upgrade(fields: dict[str, Any], version: int) -> dict[str, Any]:
     """An older file's fields in the current shape (the decoder then checks them strictly)."""
+    if version < 5:
+        for variant in fields.get("variants") or []:
+            smoke = variant.get("smoke") if isinstance(variant, dict) else None
+            if isinstance(smoke, dict):
+                smoke.setdefault("checked", _OLD_SMOKE_CHECKED)
     if version < 4:
         provenance = fields.get("provenance")
         engine = provenance.get("engine") if isinstance(provenance, dict) else None

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from bench import manifest, storage
+from bench.commands.init import in_memory_manifest
 from bench.engine.buildkit import find_cli
 from bench.errors import EXIT_FAILED, EXIT_OK, BenchError
 from bench.lab import basemap, standins
@@ -22,8 +23,16 @@ from bench.units import format_bytes, format_seconds
 
 
 def _selected(args: argparse.Namespace) -> tuple[manifest.Manifest, tuple[manifest.Variant, ...]]:
-    loaded = manifest.load(args.manifest)
-    return loaded, loaded.select([*args.variants, *args.variant_options])
+    names = [*args.variants, *args.variant_options]
+    if args.dockerfiles:
+        if args.manifest is not None:
+            raise BenchError("--dockerfile measures without a manifest: drop --manifest")
+        loaded = in_memory_manifest(args.dockerfiles, args.contexts)
+    elif args.contexts:
+        raise BenchError("--context goes with --dockerfile (they pair in order)")
+    else:
+        loaded = manifest.load(args.manifest or manifest.DEFAULT_MANIFEST)
+    return loaded, loaded.select(names)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -128,14 +137,16 @@ def smoke(args: argparse.Namespace) -> int:
             print(f"{variant.name:12} not tested: {variant.reason}")
             failed = True
         elif smoke_result.ok:
-            memory = format_bytes(smoke_result.memory_bytes or 0)
-            print(
-                f"{variant.name:12} ok: healthy after "
-                f"{format_seconds(smoke_result.ready_seconds or 0)}, {memory} memory"
-            )
+            measured = []
+            if smoke_result.ready_seconds is not None:
+                measured.append(f"ready after {format_seconds(smoke_result.ready_seconds)}")
+            if smoke_result.memory_bytes is not None:
+                measured.append(f"{format_bytes(smoke_result.memory_bytes)} memory")
+            extra = f" ({', '.join(measured)})" if measured else ""
+            print(f"{variant.name:12} ok: {smoke_result.checked}{extra}")
         else:
             failed = True
-            print(f"{variant.name:12} FAILED: {smoke_result.reason}")
+            print(f"{variant.name:12} FAILED: {smoke_result.checked}: {smoke_result.reason}")
             for line in smoke_result.log_tail[-5:]:
                 print(f"{'':14}| {line}")
     print(f"results: {path}")

@@ -89,3 +89,13 @@ def rewrite_bases(
                 line = line[: match.start(1)] + mapping[image] + line[match.end(1) :]
         lines.append(line)
     return "".join(lines)
+
+
+def instructions(text: str) -> list[tuple[str, str]]:
+    """Each instruction as (KEYWORD in upper case, the rest of its logical line)."""
+    found: list[tuple[str, str]] = []
+    for line in _logical_lines(text):
+        keyword, _, rest = line.strip().partition(" ")
+        if keyword and not keyword.startswith("#"):
+            found.append((keyword.upper(), rest.strip()))
+    return found

@@ -11,7 +11,7 @@ import os
 import socket
 import ssl
 import time
-from collections.abc import Callable, Generator, Iterator, Mapping
+from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +29,7 @@ from bench.layers.history import instruction as _instruction
 from bench.models import (
     BuildOutcome,
     EngineInfo,
+    ImageConfig,
     ImageFacts,
     ImageStore,
     Layer,
@@ -208,6 +209,16 @@ class Engine:
             labels=tuple(sorted((str(k), str(v)) for k, v in labels.items())),
             engine_size_bytes=engine_size,
         )
+
+    def image_config(self, reference: str) -> ImageConfig:
+        """What the image runs by default: exposed TCP ports, entrypoint, cmd, env, workdir."""
+        try:
+            inspected = self._api.inspect_image(reference)
+        except docker.errors.ImageNotFound as error:
+            raise BenchError(f"no image {reference} on the engine") from error
+        except _CONNECTION_ERRORS as error:
+            raise _lost(error) from error
+        return image_config(inspected.get("Config") or {})
 
     def image_labels(self, reference: str) -> dict[str, str]:
         try:
@@ -417,18 +428,26 @@ class Engine:
         image: str,
         labels: Mapping[str, str],
         network_mode: str = "none",
-        publish_port: int | None = None,
+        publish_ports: Sequence[int] = (),
+        command: Sequence[str] | None = None,
+        environment: Mapping[str, str] | None = None,
     ) -> str:
-        """Start `image`; `publish_port` (TCP) goes to a free port on the host's 127.0.0.1."""
+        """Start `image`; each of `publish_ports` (TCP) goes to a free port on the host's
+        127.0.0.1.
+
+        `command` replaces the image's CMD (its ENTRYPOINT stays); `environment` adds to its ENV.
+        """
         # Loopback only: a smoke-tested app is never offered to the host's other networks.
         bindings: dict[int | str, Any] | None = (
-            {publish_port: ("127.0.0.1", None)} if publish_port is not None else None
+            dict.fromkeys(publish_ports, ("127.0.0.1", None)) or None
         )
         try:
             container = self._api.create_container(
                 image,
+                command=list(command) if command is not None else None,
+                environment=dict(environment) if environment else None,
                 labels=dict(labels),
-                ports=[publish_port] if publish_port is not None else None,
+                ports=list(publish_ports) or None,
                 host_config=self._api.create_host_config(
                     network_mode=network_mode, port_bindings=bindings
                 ),
@@ -599,6 +618,22 @@ def _response_of(stream: Iterator[Any]) -> Any:
     frame = getattr(stream, "gi_frame", None)
     response = frame.f_locals.get("response") if frame is not None else None
     return response if callable(getattr(response, "close", None)) else None
+
+
+def image_config(config: Mapping[str, Any]) -> ImageConfig:
+    """An image's Config as plain values; only TCP ports count as exposed (HTTP is TCP)."""
+    ports: list[int] = []
+    for key in config.get("ExposedPorts") or {}:
+        number, _, protocol = str(key).partition("/")
+        if (protocol or "tcp") == "tcp" and number.isdigit():
+            ports.append(int(number))
+    return ImageConfig(
+        exposed_tcp_ports=tuple(sorted(set(ports))),
+        entrypoint=tuple(str(part) for part in config.get("Entrypoint") or ()),
+        cmd=tuple(str(part) for part in config.get("Cmd") or ()),
+        env=tuple(str(line) for line in config.get("Env") or ()),
+        working_dir=str(config.get("WorkingDir") or ""),
+    )
 
 
 def image_store(info: Mapping[str, Any]) -> ImageStore:

@@ -517,7 +517,7 @@ def _smoke_section(rows: list[Row], with_run: bool) -> str:
             format_bytes(smoke.memory_bytes) if smoke.memory_bytes is not None else "not measured"
         )
         if smoke.ok:
-            return ["ok", "answered its health check and a prediction", ready, memory]
+            return ["ok", markup.short(smoke.checked), ready, memory]
         return ["failed", markup.short(smoke.reason), ready, memory]
 
     table = markup.variant_table(
@@ -535,14 +535,19 @@ def _smoke_section(rows: list[Row], with_run: bool) -> str:
             )
     return markup.section(
         "Smoke test",
-        "Every image that built was started with `--network none` and asked, from inside "
-        "the container, for its health and a prediction. An image that builds but does not "
-        "run is a result, not a footnote.",
+        "Every image that built was started with `--network none` and checked as its "
+        "manifest's smoke section says (HTTP answers asked from outside the container, a "
+        "command's exit code and output, or staying up), or, without one, as its image "
+        "config suggests. An image that builds but does not run is a result, not a footnote.",
         table,
         "\n".join(logs),
         markup.definitions(
             ("result", "`ok`, `failed`, or `not run` when there was no image to start"),
-            ("reason", "why it failed (the container's last log lines follow the table)"),
+            (
+                "reason",
+                "what was checked, or why it failed (the container's last log lines follow "
+                "the table)",
+            ),
             ("ready after", "from container start to the first healthy answer"),
             (
                 "memory",

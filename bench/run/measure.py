@@ -18,7 +18,7 @@ from bench.context.dockerfile import base_images
 from bench.context.scratch import apply_edit, measure_context
 from bench.errors import BenchError
 from bench.lab import basemap
-from bench.manifest import Variant
+from bench.manifest import SmokeSpec, Variant
 from bench.models import (
     BuildOutcome,
     ContextStats,
@@ -68,7 +68,9 @@ class Workbench(Protocol):
         """
         ...
 
-    def smoke(self, reference: str) -> SmokeResult: ...
+    def smoke(self, reference: str, spec: SmokeSpec) -> SmokeResult:
+        """Start the image and check it as `spec` says (without a kind: as its config suggests)."""
+        ...
 
     def discard(self, image_ids: Sequence[str]) -> None:
         """Remove images of this run that nothing needs any more (never anyone else's)."""
@@ -203,7 +205,7 @@ def _measure_builds(
         return result
     result = record_image(harness, result, target.tag, bases, cold_images)
     if options.smoke:
-        result = smoke_test(harness, result, target.tag)
+        result = smoke_test(harness, result, target.tag, variant.smoke)
     if "edit" in options.scenarios:
         result = edit_builds(harness, result, target, variant.edit_file)
     if "noop" in options.scenarios:
@@ -300,11 +302,11 @@ def record_image(
     return result
 
 
-def smoke_test(harness: Harness, result: VariantResult, tag: str) -> VariantResult:
-    """Run the image and wait for it to be healthy; only the time to healthy is timed."""
+def smoke_test(harness: Harness, result: VariantResult, tag: str, spec: SmokeSpec) -> VariantResult:
+    """Run the image and check it; only the time to healthy is timed."""
     harness.progress.note(f"{result.name}: smoke test")
     with harness.clock.phase(phases.SMOKE):
-        result = replace(result, smoke=harness.bench.smoke(tag))
+        result = replace(result, smoke=harness.bench.smoke(tag, spec))
     harness.checkpoint(result)
     return result
 

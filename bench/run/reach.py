@@ -252,17 +252,19 @@ def ask(
     port: int,
     path: str,
     body: str = "",
+    method: str | None = None,
     timeout_seconds: float = 5.0,
 ) -> Answer:
-    """GET `path`, or POST `body` as JSON if there is one."""
+    """`method` `path` (default: GET, or POST when there is a body), `body` sent as JSON."""
     connection = _Connection(make, host, port, timeout_seconds)
+    verb = method or ("POST" if body else "GET")
     try:
         if body:
             connection.request(
-                "POST", path, body.encode(), headers={"Content-Type": "application/json"}
+                verb, path, body.encode(), headers={"Content-Type": "application/json"}
             )
         else:
-            connection.request("GET", path)
+            connection.request(verb, path)
         response = connection.getresponse()
         text = response.read().decode(errors="replace").strip()
     except (OSError, http.client.HTTPException) as error:

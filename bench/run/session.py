@@ -42,7 +42,6 @@ from bench.run.measure import (
     measure_variant,
 )
 from bench.run.scratch import ScratchCopies
-from bench.run.smoke import SmokeSpec
 from bench.run.workbench import DockerWorkbench
 
 
@@ -230,7 +229,7 @@ class Session:
             self.run_id,
             self.options.build_args,
             network,
-            smoke_spec=SmokeSpec(ready_timeout_seconds=self.options.smoke_timeout_seconds),
+            smoke_timeout_seconds=self.options.smoke_timeout_seconds,
             builder=builder,
             pull_allowed=lab_registry_serves if lab else None,
             size_cache=SizeCache(connection.paths.cache_dir / "compressed-layers.json"),

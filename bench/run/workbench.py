@@ -15,9 +15,10 @@ from bench.lab import basemap, standins
 from bench.layers.analysis import analyse_stream, base_layer_count
 from bench.layers.savestream import UnreadableImage
 from bench.layers.sizecache import SizeCache
+from bench.manifest import SmokeSpec
 from bench.models import BuildOutcome, ImageAnalysis, ImageFacts, PullOutcome, SmokeResult
 from bench.redaction import Scrubber
-from bench.run.smoke import SmokeSpec, smoke_test
+from bench.run.smoke import smoke_test
 
 
 class Builder(Protocol):
@@ -47,7 +48,7 @@ class DockerWorkbench:
         build_args: Mapping[str, str],
         network_mode: str | None,
         on_container: Callable[[str | None], None] | None = None,
-        smoke_spec: SmokeSpec | None = None,
+        smoke_timeout_seconds: float = 60.0,
         builder: Builder | None = None,
         pull_allowed: Callable[[str], bool] | None = None,
         size_cache: SizeCache | None = None,
@@ -62,7 +63,7 @@ class DockerWorkbench:
         self._on_container = on_container
         self._standin_cache: dict[str, bool] = {}
         self._scrub = Scrubber(build_args)
-        self._smoke_spec = smoke_spec or SmokeSpec()
+        self._smoke_timeout_seconds = smoke_timeout_seconds
         self._built: list[str] = []
         self._unlabelled: list[str] = []
         self._size_cache = size_cache
@@ -179,17 +180,19 @@ class DockerWorkbench:
             if ours:
                 self._unlabelled.remove(image_id)
 
-    def smoke(self, reference: str) -> SmokeResult:
+    def smoke(self, reference: str, spec: SmokeSpec) -> SmokeResult:
         result = smoke_test(
             self._engine,
             reference,
             self._run_labels,
-            self._smoke_spec,
+            spec,
             on_container=self._on_container,
+            ready_timeout_seconds=self._smoke_timeout_seconds,
         )
         return replace(
             result,
             reason=self._scrub.optional(result.reason),
+            checked=self._scrub.text(result.checked),
             log_tail=tuple(self._scrub.text(line) for line in result.log_tail),
         )
 

@@ -9,7 +9,8 @@ import pytest
 
 from bench.engine import labels
 from bench.engine.client import Engine
-from bench.run.smoke import SmokeSpec, smoke_test
+from bench.manifest import HttpCheck, SmokeSpec
+from bench.run.smoke import smoke_test
 
 pytestmark = pytest.mark.docker
 
@@ -34,7 +35,13 @@ ARG LISTEN=8000
 ENV LISTEN=${LISTEN}
 CMD ["/bin/sh", "-c", "exec /bin/busybox httpd -f -p \"$LISTEN\" -h /app"]
 """
-SPEC = SmokeSpec(predict_path="/cgi-bin/predict", ready_timeout_seconds=20)
+SPEC = SmokeSpec(
+    kind="http",
+    checks=(
+        HttpCheck(port=8000, path="/health", status=200),
+        HttpCheck(port=8000, path="/cgi-bin/predict", body="{}", contains='"label": "setosa"'),
+    ),
+)
 
 
 @pytest.fixture(scope="module")
@@ -69,7 +76,9 @@ def test_an_image_without_python_and_with_a_workdir_passes(
 ) -> None:
     facts = engine.image_facts(images["all"])
     assert facts.size_bytes < 5_000_000  # busybox and three small files: no interpreter
-    result = smoke_test(engine, images["all"], labels.for_run(RUN_ID), SPEC)
+    result = smoke_test(
+        engine, images["all"], labels.for_run(RUN_ID), SPEC, ready_timeout_seconds=20
+    )
     assert result.ok, (result.reason, result.log_tail)
     assert result.reached_by == "netns"
     assert result.prediction == '{"label": "setosa"}'
@@ -81,7 +90,9 @@ def test_an_image_without_python_and_with_a_workdir_passes(
 def test_an_app_bound_to_loopback_fails_with_the_fix(
     engine: Engine, images: dict[str, str]
 ) -> None:
-    result = smoke_test(engine, images["loopback"], labels.for_run(RUN_ID), SPEC)
+    result = smoke_test(
+        engine, images["loopback"], labels.for_run(RUN_ID), SPEC, ready_timeout_seconds=20
+    )
     assert not result.ok
     assert result.listening == ("127.0.0.1:8000",)
     assert result.reason is not None

@@ -26,7 +26,8 @@ def test_every_variant_builds_cold_and_runs(engine: Engine, tmp_path: Path) -> N
     assert result.returncode == 0, result.stdout + result.stderr
     for name in ("full", "slim", "alpine", "multistage", "naive"):
         line = next(line for line in result.stdout.splitlines() if line.startswith(name + " "))
-        assert " ok: healthy after " in line, line
+        assert " ok: http GET :8000/health -> 200, POST :8000/predict" in line, line
+        assert "ready after" in line, line
     (results_file,) = tmp_path.glob("*.json")
     data = json.loads(results_file.read_text())
     assert data["complete"] is True

@@ -53,6 +53,16 @@ DOCKERFILES = {
 }
 
 
+# The app's two answers, as the sample app's manifest asks them (the Dockerfiles EXPOSE
+# nothing: without this section the default check would only watch them stay up).
+SMOKE = (
+    '[variant.smoke]\nkind = "http"\nport = 8000\nchecks = [\n'
+    '  { path = "/health", status = 200 },\n'
+    """  { path = "/predict", body = '{"features": [5.1, 3.5, 1.4, 0.2]}', """
+    """contains = '"label": "setosa"' },\n]\n"""
+)
+
+
 def make(root: Path) -> Path:
     """Write the project under root; returns its variants.toml."""
     (root / "app").mkdir(parents=True)
@@ -64,7 +74,7 @@ def make(root: Path) -> Path:
         entries.append(
             f'[[variant]]\nname = "{name}"\ndockerfile = "{name}.Dockerfile"\n'
             f'context = "app"\ndescription = "fault case {name}"\nedit_file = "app.py"\n'
-            'size_budget = "1 GB"\n'
+            'size_budget = "1 GB"\n' + SMOKE
         )
     manifest = root / "variants.toml"
     manifest.write_text("\n".join(entries))

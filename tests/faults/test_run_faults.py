@@ -102,12 +102,12 @@ def test_smoke_failures_are_rows_with_the_container_log(
     assert result.returncode == 1, result.stderr
     rows = _by_name(run)
     exits = rows["exits"].smoke  # type: ignore[attr-defined]
-    assert exits.reason == "container exited with code 3"
+    assert exits.reason == "container exited with code 3: boom: cannot start"
     assert "boom: cannot start" in exits.log_tail
     never = rows["never-healthy"].smoke.reason  # type: ignore[attr-defined]
     assert never == "not healthy after 4 s: nothing listens on port 8000"
     wrong = rows["wrong-answer"].smoke.reason  # type: ignore[attr-defined]
-    assert "virginica" in wrong and "expected label 'setosa'" in wrong
+    assert "virginica" in wrong and """expected it to contain '"label": "setosa"'""" in wrong
     _nothing_left(engine, run)
 
 

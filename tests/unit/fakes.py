@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bench.context.dockerfile import _logical_lines
+from bench.manifest import SmokeSpec
 from bench.models import (
     BuildOutcome,
     BuildStep,
@@ -189,7 +190,7 @@ class FakeWorkbench:
             findings=(),
         )
 
-    def smoke(self, reference: str) -> SmokeResult:
+    def smoke(self, reference: str, spec: SmokeSpec) -> SmokeResult:
         if any(name in reference for name in self.failing_smoke):
             return SmokeResult(
                 ok=False,

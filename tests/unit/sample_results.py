@@ -319,6 +319,8 @@ SMOKE_OK = SmokeResult(
     prediction='{"label":"setosa"}',
     listening=("0.0.0.0:8000",),
     reached_by="netns",
+    checked="http GET :8000/health -> 200, "
+    """POST :8000/predict -> 2xx containing '"label":"setosa"'""",
 )
 ALPINE_LOG = (
     "Traceback (most recent call last):",
@@ -389,7 +391,12 @@ def _variant(name: str) -> VariantResult:
             engine_size_bytes=sum(layer.size_bytes for layer in layers),
         ),
         context=CONTEXT,
-        smoke=SmokeResult(ok=False, reason="container exited with code 1", log_tail=ALPINE_LOG)
+        smoke=SmokeResult(
+            ok=False,
+            reason="container exited with code 1",
+            log_tail=ALPINE_LOG,
+            checked="http GET :8000/health -> 200",
+        )
         if alpine
         else SMOKE_OK,
     )

@@ -115,3 +115,89 @@ def test_layer_rules_load(project: Path) -> None:
     )
     (variant,) = manifest.load(project / "variants.toml").variants
     assert variant.rules == manifest.LayerRules(12, 0.95, 20_000_000, 0.1)
+
+
+# [variant.smoke] ------------------------------------------------------------------------------
+
+
+def test_the_repos_manifest_states_the_sample_apps_check() -> None:
+    for variant in manifest.load().variants:
+        health, predict = variant.smoke.checks
+        assert variant.smoke.kind == "http"
+        assert (health.port, health.path, health.status) == (8000, "/health", 200)
+        assert (predict.verb, predict.path, predict.contains) == (
+            "POST",
+            "/predict",
+            '"label":"setosa"',
+        )
+
+
+def test_without_a_smoke_section_the_check_is_derived(project: Path) -> None:
+    (variant,) = manifest.load(project / "variants.toml").variants
+    assert variant.smoke == manifest.SmokeSpec()
+
+
+def _smoke(project: Path, section: str) -> manifest.SmokeSpec:
+    (project / "variants.toml").write_text(GOOD + "[variant.smoke]\n" + section)
+    (variant,) = manifest.load(project / "variants.toml").variants
+    return variant.smoke
+
+
+def test_each_smoke_kind_loads(project: Path) -> None:
+    assert _smoke(project, 'kind = "http"\nport = 9696\nstatus = "any"\n').checks == (
+        manifest.HttpCheck(port=9696, status="any"),
+    )
+    command = _smoke(project, 'kind = "command"\nargs = ["--help"]\nexit_code = 0\noutput = "x"\n')
+    assert (command.args, command.exit_code, command.output) == (("--help",), 0, "x")
+    assert _smoke(project, 'kind = "stays-up"\nseconds = 3\n').seconds == 3.0
+    assert _smoke(project, 'kind = "none"\nreason = "needs a GPU"\n').reason == "needs a GPU"
+
+
+def test_env_file_then_env(project: Path) -> None:
+    (project / "smoke.env").write_text("# settings\nA=from-file\nB=2\n")
+    spec = _smoke(project, 'env_file = "smoke.env"\nenv = { A = "table", PORT = 9 }\n')
+    assert spec.kind is None
+    assert dict(spec.env) == {"A": "table", "B": "2", "PORT": "9"}
+
+
+PREFIX = "variant 'slim': field "
+
+
+@pytest.mark.parametrize(
+    ("section", "expected"),
+    [
+        ('kind = "grpc"\n', "'smoke.kind': expected one of http, command, stays-up, none"),
+        ('kind = "http"\n', "'smoke.port': missing"),
+        ('kind = "http"\nport = 0\n', "'smoke.port': expected a port number (1-65535)"),
+        ('kind = "http"\nport = 80\npath = "health"\n', "'smoke.path': expected a path"),
+        ('kind = "http"\nport = 80\nstatus = 999\n', "'smoke.status': expected an HTTP status"),
+        ('kind = "http"\nport = 80\nmethod = "FETCH"\n', "'smoke.method': expected one of GET"),
+        ('kind = "http"\nport = 80\nargs = []\n', "'smoke.args': unknown field for kind 'http'"),
+        ('kind = "http"\nchecks = [{ path = "/" }]\n', "'smoke.checks[1].port': missing"),
+        ('kind = "http"\nport = 1\nchecks = [{ colour = 1 }]\n', "'smoke.checks[1].colour'"),
+        ('kind = "http"\nport = 1\npath = "/"\nchecks = [{}]\n', "'smoke.path': set it in each"),
+        ('kind = "command"\nargs = "--help"\n', "'smoke.args': expected a list of strings"),
+        ('kind = "command"\nexit_code = -1\n', "'smoke.exit_code': expected a whole number"),
+        ('kind = "stays-up"\nseconds = 0\n', "'smoke.seconds': expected a number of seconds > 0"),
+        ('kind = "none"\n', "'smoke.reason': kind 'none' needs a reason"),
+        ("port = 80\n", "'smoke.port': unknown field for kind '(default)'"),
+        ("env = { A = true }\n", "'smoke.env.A': expected a string or a number"),
+        ('env_file = "nope.env"\n', "'smoke.env_file': cannot read"),
+    ],
+)
+def test_smoke_mistakes_name_file_variant_and_field(
+    project: Path, section: str, expected: str
+) -> None:
+    message = _error(project, GOOD + "[variant.smoke]\n" + section)
+    assert message.startswith(f"{project / 'variants.toml'}: {PREFIX}"), message
+    assert expected in message, message
+
+
+def test_a_bad_env_file_line_is_named(project: Path) -> None:
+    (project / "bad.env").write_text("A=1\nnot a setting\n")
+    message = _error(project, GOOD + '[variant.smoke]\nenv_file = "bad.env"\n')
+    assert "'smoke.env_file':" in message and "bad.env line 2: expected NAME=VALUE" in message
+
+
+def test_smoke_must_be_a_table(project: Path) -> None:
+    assert "field 'smoke': expected a table" in _error(project, GOOD + 'smoke = "http"\n')

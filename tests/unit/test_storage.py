@@ -1,8 +1,8 @@
 """Results files: exact round trips, atomic saves, clear errors for bad files, redaction.
 
-The format golden (golden/results-v4.json) pins the JSON shape of schema 4: if it changes,
+The format golden (golden/results-v5.json) pins the JSON shape of schema 5: if it changes,
 bump SCHEMA_VERSION in bench/storage.py. Regenerate with `UPDATE_GOLDEN=1 pytest tests/unit`.
-golden/results-v1.json to results-v3.json are files as earlier versions wrote them: never
+golden/results-v1.json to results-v4.json are files as earlier versions wrote them: never
 regenerated, they must keep loading.
 """
 
@@ -23,7 +23,8 @@ from bench.errors import BenchError
 from bench.models import RunResult
 from tests.unit.sample_results import sample_run
 
-GOLDEN = Path(__file__).parent / "golden" / "results-v4.json"
+GOLDEN = Path(__file__).parent / "golden" / "results-v5.json"
+GOLDEN_V4 = Path(__file__).parent / "golden" / "results-v4.json"
 GOLDEN_V3 = Path(__file__).parent / "golden" / "results-v3.json"
 GOLDEN_V2 = Path(__file__).parent / "golden" / "results-v2.json"
 GOLDEN_V1 = Path(__file__).parent / "golden" / "results-v1.json"
@@ -79,7 +80,7 @@ def test_top_level_keys() -> None:
         "finished_utc",
         "harness_seconds",
     ]
-    assert data["schema_version"] == storage.SCHEMA_VERSION == 4
+    assert data["schema_version"] == storage.SCHEMA_VERSION == 5
 
 
 def test_format_matches_golden() -> None:
@@ -90,16 +91,32 @@ def test_format_matches_golden() -> None:
     assert text == GOLDEN.read_text(encoding="utf-8"), "JSON format changed: bump the schema"
 
 
-def test_stored_schema_4_file_still_loads() -> None:
+def test_stored_schema_5_file_still_loads() -> None:
     assert storage.load(GOLDEN) == _small_run()
+
+
+def _before_checked(run: RunResult) -> RunResult:
+    """The run as schema 1-4 stored it: every smoke test asked /health and /predict."""
+    old = "http GET :8000/health, POST :8000/predict -> the label"
+    return replace(
+        run,
+        variants=tuple(
+            replace(v, smoke=replace(v.smoke, checked=old)) if v.smoke else v for v in run.variants
+        ),
+    )
+
+
+def test_stored_schema_4_file_loads_with_the_old_smoke_check() -> None:
+    assert json.loads(GOLDEN_V4.read_text())["schema_version"] == 4
+    assert storage.load(GOLDEN_V4) == _before_checked(_small_run())
 
 
 def _without_listening(run: RunResult) -> RunResult:
     return replace(
-        run,
+        _before_checked(run),
         variants=tuple(
             replace(v, smoke=replace(v.smoke, listening=(), reached_by=None)) if v.smoke else v
-            for v in run.variants
+            for v in _before_checked(run).variants
         ),
     )
 
@@ -274,10 +291,10 @@ def test_corrupt_file_names_the_file(tmp_path: Path) -> None:
 
 
 def test_newer_schema_is_refused(tmp_path: Path) -> None:
-    data = storage.to_dict(sample_run()) | {"schema_version": 5}
+    data = storage.to_dict(sample_run()) | {"schema_version": 6}
     path = _write_json(tmp_path / "x.json", data)
     assert _error(path) == (
-        f"{path}: written by a newer dockerfile-bench (schema 5, this one reads 4)"
+        f"{path}: written by a newer dockerfile-bench (schema 6, this one reads 5)"
     )
 
 

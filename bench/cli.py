@@ -6,12 +6,13 @@ import argparse
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, get_args
 
 from bench import manifest as manifest_module
 from bench.errors import BenchError
 from bench.lab.paths import ENGINE_NAMES
 from bench.models import SCENARIOS
+from bench.report.notes_text.template import Language
 
 if TYPE_CHECKING:
     # argparse's type for what add_subparsers returns (generic in typeshed only).
@@ -40,6 +41,7 @@ def _parser() -> argparse.ArgumentParser:
     _add_init(commands)
     _add_run(commands)
     _add_smoke_report(commands)
+    _add_notes(commands)
     _add_gate(commands)
     _add_layers(commands)
     _add_perf(commands)
@@ -201,6 +203,35 @@ def _add_smoke_report(commands: _Commands) -> None:
         "--engines",
         action="store_true",
         help="write engines.md: the results' setups (engine, image store, builder) side by side",
+    )
+
+
+def _add_notes(commands: _Commands) -> None:
+    """`notes` (the study notes' tables, filled) and `diff A B` (two variants' images)."""
+    notes = commands.add_parser(
+        "notes", help="the study notes' tables (size, build time, savings, dive), filled"
+    )
+    notes.add_argument(
+        "results",
+        nargs="*",
+        type=Path,
+        help="results files (default: the newest in reports/results)",
+    )
+    notes.add_argument(
+        "--lang", choices=get_args(Language), default="en", help="language of the notes (en)"
+    )
+    notes.add_argument("--out", type=Path, metavar="FILE", help="write here (default: stdout)")
+
+    diff = commands.add_parser(
+        "diff", help="what changed between two variants' images: by kind, by package"
+    )
+    diff.add_argument("before", metavar="A", help="variant compared from")
+    diff.add_argument("after", metavar="B", help="variant compared to")
+    diff.add_argument(
+        "--results",
+        type=Path,
+        metavar="FILE",
+        help="results file (default: the newest in reports/results)",
     )
 
 
@@ -420,6 +451,10 @@ def _dispatch(args: argparse.Namespace) -> int:
             if args.command == "check"
             else (commands_check.update_baseline(args))
         )
+    if args.command in ("notes", "diff"):
+        from bench.commands import notes as commands_notes
+
+        return commands_notes.notes(args) if args.command == "notes" else commands_notes.diff(args)
     if args.command in ("run", "smoke", "report"):
         from bench.commands import run as commands_run
 

@@ -153,7 +153,11 @@ def _size_section(run: RunResult, rows: list[SizeRow], text: NotesText) -> str:
         compressed = (
             text.not_measured if image.compressed_bytes is None else mb(image.compressed_bytes)
         )
-        body.append([row.label, mb(image.size_bytes), compressed])
+        size = mb(image.size_bytes)
+        if row.variant.status != "ok":
+            # It built, but failed later (its smoke test): a size alone would read as a success.
+            size += f" ({_absent(row.variant, text)})"
+        body.append([row.label, size, compressed])
     sentences = _size_sentences(rows, text)
     return "\n\n".join(
         [

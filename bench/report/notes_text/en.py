@@ -98,7 +98,7 @@ TEXT = NotesText(
         "Against {same}, which ships on the same final base image, {label} is {delta} "
         "smaller; the largest changes: {changes}."
     ),
-    savings_only_in="{packages} are installed only in {label}.",
+    savings_only_in="Only {label} has {packages} installed.",
     diff_header=("Group", "Change"),
     package_label="{name} (package)",
     group_names={

@@ -79,10 +79,16 @@ def lab(session: nox.Session) -> None:
 
 @nox.session
 def bench(session: nox.Session) -> None:
-    """Measure every variant and regenerate reports/latest.md."""
+    """Measure every variant and regenerate reports/latest.md and the study notes
+    (reports/notes.md, reports/notes.ko.md) from the new results."""
     _install(session)
     _lab_up(session)
     session.run("python", "-m", "bench", "run", *session.posargs)
+    # The notes read the newest results file, the one this run just wrote.
+    for language, name in (("en", "notes.md"), ("ko", "notes.ko.md")):
+        session.run(
+            "python", "-m", "bench", "notes", "--lang", language, "--out", f"reports/{name}"
+        )
 
 
 @nox.session

@@ -17,6 +17,8 @@ import pytest
 from bench import storage
 from bench.commands.perf import render_json
 from bench.commands.run import write_reports
+from bench.report.notes import render_notes
+from bench.report.notes_text.template import Language
 
 REPO = Path(__file__).parents[2]
 REPORTS = REPO / "reports"
@@ -91,6 +93,21 @@ def test_perf_page_is_rendered_from_perf_json() -> None:
     )
 
 
+@pytest.mark.parametrize(
+    ("language", "name"), [("en", "notes.md"), ("ko", "notes.ko.md")], ids=["en", "ko"]
+)
+def test_notes_are_rendered_from_the_newest_results(language: Language, name: str) -> None:
+    # `python -m bench notes` without a results file renders the newest, as `report` does.
+    source = storage.latest_results(REPORTS / "results")
+    committed = REPORTS / name
+    rendered = render_notes([storage.load(source)], language).encode("utf-8")
+    assert committed.is_file() and rendered == committed.read_bytes(), _differs(
+        committed,
+        f"python -m bench notes --lang {language} --out reports/{name}",
+        str(source.relative_to(REPO)),
+    )
+
+
 def _committed_reports() -> list[Path]:
     # The rendered views, not the results and baseline they are made from (those keep the
     # paths as recorded).
@@ -106,6 +123,8 @@ def test_the_committed_reports_are_all_checked() -> None:
         "latest.md",
         "matrix/latest.md",
         "matrix/samples.csv",
+        "notes.ko.md",
+        "notes.md",
         "perf.md",
         "samples.csv",
     ]

@@ -56,12 +56,9 @@ def _size_cell(variant: VariantResult) -> str:
     return size
 
 
-def render_engines(runs: Sequence[RunResult]) -> str:
-    """The whole engines.md: one table, the setups it compares, and its definitions."""
-    if not runs:
-        return ""
-    reference_run = runs[0]
-    reference = {v.name: v for v in reference_run.variants}
+def _rows(runs: Sequence[RunResult]) -> list[list[str]]:
+    """One row per variant and setup, variants in the order the runs first name them."""
+    reference = {v.name: v for v in runs[0].variants}
     names = list(dict.fromkeys(v.name for run in runs for v in run.variants))
     rows = []
     for name in names:
@@ -69,24 +66,21 @@ def render_engines(runs: Sequence[RunResult]) -> str:
             variant = next((v for v in run.variants if v.name == name), None)
             if variant is None:
                 continue
-            base = reference.get(name) if run is not reference_run else None
-            rows.append(
-                [
-                    f"**{name}**",
-                    setup_label(run),
-                    _size_cell(variant),
-                    *(
-                        _time_cell(
-                            variant,
-                            scenario,
-                            median_seconds(base, scenario)
-                            if base and run is not reference_run
-                            else None,
-                        )
-                        for scenario in BUILD_SCENARIOS
-                    ),
-                ]
+            base = reference.get(name) if run is not runs[0] else None
+            times = (
+                _time_cell(variant, scenario, median_seconds(base, scenario) if base else None)
+                for scenario in BUILD_SCENARIOS
             )
+            rows.append([f"**{name}**", setup_label(run), _size_cell(variant), *times])
+    return rows
+
+
+def render_engines(runs: Sequence[RunResult]) -> str:
+    """The whole engines.md: one table, the setups it compares, and its definitions."""
+    if not runs:
+        return ""
+    reference_run = runs[0]
+    rows = _rows(runs)
     table = markup.pipe_table(
         [
             "variant",

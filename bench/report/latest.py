@@ -107,6 +107,14 @@ def render_csv(runs: Sequence[RunResult]) -> str:
 # (a) Image size ------------------------------------------------------------------------------
 
 
+_ENGINE_SIZE_DEFINITION = (
+    "engine reports",
+    "the image's `Size` as the engine reports it: on the containerd image store that is the "
+    "content it stores (compressed layers, manifests, configs), not the unpacked size, so it "
+    "is shown apart and never compared",
+)
+
+
 def _size_section(rows: list[Row], with_run: bool) -> str:
     # The engine's own number gets a column where it differs in kind: the containerd store.
     engine_column = any(
@@ -114,95 +122,76 @@ def _size_section(rows: list[Row], with_run: bool) -> str:
     )
 
     def cells(run: RunResult, variant: VariantResult) -> list[str]:
-        image = variant.image
-        if image is None:
-            return [markup.absent(variant)] * (7 if engine_column else 6)
-        mapped = basemap.stand_in_for(image.base_image, dict(run.provenance.options))
-        base = (
-            f"`{image.base_image}`"
-            + (f" (lab: `{mapped}`)" if mapped else "")  # --lab-base
-            + (" (stand-in)" if image.base_is_standin else "")
-        )
-        compressed = (
-            "not measured"
-            if image.compressed_bytes is None
-            else format_bytes(image.compressed_bytes)
-        )
-        engine = (
-            [_engine_size(image.engine_size_bytes, image.engine_size_kind)] if engine_column else []
-        )
-        return [
-            base,
-            format_bytes(image.size_bytes),
-            *engine,
-            compressed,
-            str(image.layers_with_bytes),
-            _largest_layer(image.layers),
-            _smoke_summary(variant),
-        ]
+        return _size_cells(run, variant, engine_column)
 
     engine_header = ["engine reports"] if engine_column else []
-    engine_definition = (
-        [
-            (
-                "engine reports",
-                "the image's `Size` as the engine reports it: on the containerd image store "
-                "that is the content it stores (compressed layers, manifests, configs), not "
-                "the unpacked size, so it is shown apart and never compared",
-            )
-        ]
-        if engine_column
-        else []
-    )
-    table = markup.variant_table(
-        rows,
-        with_run,
-        [
-            "base image",
-            "image size",
-            *engine_header,
-            "compressed",
-            "layers",
-            "largest layer",
-            "smoke test",
-        ],
-        cells,
-    )
+    header = ["base image", "image size", *engine_header, "compressed", "layers"]
+    table = markup.variant_table(rows, with_run, [*header, "largest layer", "smoke test"], cells)
     return markup.section(
         "Image size per base",
         "The image each variant's cold build produced, and whether that image runs.",
         table,
-        markup.definitions(
-            (
-                "variant",
-                "the Dockerfile variant (listed above); `(failed)` when it did not "
-                "build or its image does not run",
-            ),
-            ("base image", "the final stage's `FROM` image; `(stand-in)` when the lab built it"),
-            (
-                "image size",
-                "unpacked: the sum of the layers' contents, base layers included, as "
-                "`docker images` shows it on an engine with a graph driver (overlay2); the "
-                "same quantity on every engine, and the one every table and the size gate "
-                "compare; decimal units (1 MB = 1,000,000 bytes)",
-            ),
-            *engine_definition,
-            (
-                "compressed",
-                "the layers gzip-compressed, as a registry push would send them: "
-                "roughly what a pull transfers",
-            ),
-            (
-                "layers",
-                "history entries that add bytes, the base image's included; "
-                "metadata-only instructions (ENV, USER, CMD, ...) add none",
-            ),
-            ("largest layer", "the instruction that added the most bytes, and how many"),
-            (
-                "smoke test",
-                "`ok` when the container answered its health check and a "
-                "prediction (see Smoke test)",
-            ),
+        _size_definitions(engine_column),
+    )
+
+
+def _size_cells(run: RunResult, variant: VariantResult, engine_column: bool) -> list[str]:
+    image = variant.image
+    if image is None:
+        return [markup.absent(variant)] * (7 if engine_column else 6)
+    mapped = basemap.stand_in_for(image.base_image, dict(run.provenance.options))
+    base = (
+        f"`{image.base_image}`"
+        + (f" (lab: `{mapped}`)" if mapped else "")  # --lab-base
+        + (" (stand-in)" if image.base_is_standin else "")
+    )
+    compressed = (
+        "not measured" if image.compressed_bytes is None else format_bytes(image.compressed_bytes)
+    )
+    engine = (
+        [_engine_size(image.engine_size_bytes, image.engine_size_kind)] if engine_column else []
+    )
+    return [
+        base,
+        format_bytes(image.size_bytes),
+        *engine,
+        compressed,
+        str(image.layers_with_bytes),
+        _largest_layer(image.layers),
+        _smoke_summary(variant),
+    ]
+
+
+def _size_definitions(engine_column: bool) -> str:
+    return markup.definitions(
+        (
+            "variant",
+            "the Dockerfile variant (listed above); `(failed)` when it did not "
+            "build or its image does not run",
+        ),
+        ("base image", "the final stage's `FROM` image; `(stand-in)` when the lab built it"),
+        (
+            "image size",
+            "unpacked: the sum of the layers' contents, base layers included, as "
+            "`docker images` shows it on an engine with a graph driver (overlay2); the "
+            "same quantity on every engine, and the one every table and the size gate "
+            "compare; decimal units (1 MB = 1,000,000 bytes)",
+        ),
+        *([_ENGINE_SIZE_DEFINITION] if engine_column else []),
+        (
+            "compressed",
+            "the layers gzip-compressed, as a registry push would send them: "
+            "roughly what a pull transfers",
+        ),
+        (
+            "layers",
+            "history entries that add bytes, the base image's included; "
+            "metadata-only instructions (ENV, USER, CMD, ...) add none",
+        ),
+        ("largest layer", "the instruction that added the most bytes, and how many"),
+        (
+            "smoke test",
+            "`ok` when the image passed its smoke check (what was checked: see Smoke test)",
         ),
     )
 
@@ -709,8 +698,10 @@ def _protocol_section() -> str:
             ),
             (
                 "smoke test",
-                "every built image is started with `--network none` and asked for "
-                "its health and a prediction from inside the container",
+                "every built image is started and given its variant's smoke check (an HTTP "
+                "request, a command, or staying up), asked from outside the container: "
+                "through its network namespace in the lab (`--network none`), through a "
+                "port published on 127.0.0.1 on an engine with a bridge network",
             ),
             (
                 "layers",

@@ -31,7 +31,11 @@ from bench.models import RunResult
 #     A smoke result has `listening` (the app's listening TCP addresses, like
 #     "0.0.0.0:8000") and `reached_by` ("netns", "published-port" or null): the smoke test
 #     asks from outside the container now. Older files read with an empty list and null.
-SCHEMA_VERSION = 4
+#   5 (2026-11): the engine has `buildkit_version`: which BuildKit client drove a BuildKit
+#     run (buildx's version line for `docker buildx build --progress=rawjson`, the docker
+#     CLI's for `docker build --progress=plain`), null for the classic builder. Older
+#     files read with null: the client was not recorded (it was always the plain path).
+SCHEMA_VERSION = 5
 
 
 class _Invalid(Exception):
@@ -158,6 +162,11 @@ def from_dict(data: object, source: Path) -> RunResult:
 
 def _upgrade(fields: dict[str, Any], version: int) -> dict[str, Any]:
     """An older file's fields in the current shape (the decoder then checks them strictly)."""
+    if version < 5:
+        provenance = fields.get("provenance")
+        engine = provenance.get("engine") if isinstance(provenance, dict) else None
+        if isinstance(engine, dict):
+            engine.setdefault("buildkit_version", None)
     if version < 4:
         provenance = fields.get("provenance")
         engine = provenance.get("engine") if isinstance(provenance, dict) else None

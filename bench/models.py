@@ -42,6 +42,10 @@ class EngineInfo:
     cpus: int
     builder: str = "classic"
     image_store: ImageStore = "graphdriver"
+    # The BuildKit client that drove the builds and its version: buildx's version line
+    # (`github.com/docker/buildx 0.13.1+ds1`: --progress=rawjson), or the docker CLI's
+    # (`Docker version 20.10.24+dfsg1, ...`: --progress=plain). None: the classic builder.
+    buildkit_version: str | None = None
 
 
 @dataclass(frozen=True)

@@ -34,7 +34,11 @@ from bench.models import RunResult
 #   5 (2026-11): a smoke result has `checked`, what the smoke test checked (the manifest's
 #     [variant.smoke], or a check derived from the image: "http GET :8000/health -> 200").
 #     Older files always asked /health and /predict on port 8000, so they read with that.
-SCHEMA_VERSION = 5
+#   6 (2026-11): the engine has `buildkit_version`: which BuildKit client drove a BuildKit
+#     run (buildx's version line for `docker buildx build --progress=rawjson`, the docker
+#     CLI's for `docker build --progress=plain`), null for the classic builder. Older
+#     files read with null: the client was not recorded (it was always the plain path).
+SCHEMA_VERSION = 6
 
 # What every smoke test of a schema 1-4 file checked.
 _OLD_SMOKE_CHECKED = "http GET :8000/health, POST :8000/predict -> the label"
@@ -164,6 +168,11 @@ def from_dict(data: object, source: Path) -> RunResult:
 
 def _upgrade(fields: dict[str, Any], version: int) -> dict[str, Any]:
     """An older file's fields in the current shape (the decoder then checks them strictly)."""
+    if version < 6:
+        provenance = fields.get("provenance")
+        engine = provenance.get("engine") if isinstance(provenance, dict) else None
+        if isinstance(engine, dict):
+            engine.setdefault("buildkit_version", None)
     if version < 5:
         for variant in fields.get("variants") or []:
             smoke = variant.get("smoke") if isinstance(variant, dict) else None

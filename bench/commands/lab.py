@@ -32,6 +32,8 @@ def run(args: argparse.Namespace) -> int:
             print("unmounted: " + ", ".join(report.unmounted))
         if report.kept:
             print("kept: " + ", ".join(report.kept))
+        if report.removed:
+            print("removed: " + ", ".join(report.removed))
     elif args.lab_command == "wheels":
         fetched = wheelhouse.fill(paths.wheelhouse, args.requirements, tolerant=True)
         print("downloaded: " + (", ".join(fetched) if fetched else "all wheels were there"))

@@ -74,6 +74,7 @@ class DownReport:
     stopped: tuple[str, ...]
     unmounted: tuple[str, ...] = ()
     kept: tuple[str, ...] = ()
+    removed: tuple[str, ...] = ()  # files the lab made for an engine, gone with it
 
 
 def engine_names(requested: Sequence[str]) -> tuple[EngineName, ...]:
@@ -405,6 +406,13 @@ def _up_engine26(
         print(f"lab: engine 26 is already running (pid {pid}) at {host}; nothing to do", flush=True)
     else:
         engine26.up(paths, debian_mirror or config.debian_mirror_from_apt())
+    # Also when the engine was already up: a lab from before this link existed gets it too.
+    if engine26.ensure_cli_config(paths) is None:
+        print(
+            f"lab: engine 26: no buildx in its root ({engine26.BUILDX_IN_ROOT}); BuildKit "
+            "builds use `docker build --progress=plain`",
+            flush=True,
+        )
     engine = Engine(host)
     try:
         bases = _mirror_bases(engine)
@@ -555,10 +563,13 @@ def down(paths: LabPaths, engines: Sequence[EngineName] = ENGINE_NAMES) -> DownR
     stopped: list[str] = []
     unmounted: list[str] = []
     kept: list[str] = []
+    removed: list[str] = []
     if "26" in engines:
         stopped26, unmounted26 = engine26.down(paths)
         stopped += stopped26
         unmounted += unmounted26
+        if engine26.remove_cli_config(paths):
+            removed.append(f"{paths.docker_cli_config} (engine 26's buildx, for BuildKit builds)")
     if DEFAULT_ENGINE in engines:
         shared_too = "26" in engines or engine26.running_pid(paths) is None
         services = (
@@ -570,4 +581,4 @@ def down(paths: LabPaths, engines: Sequence[EngineName] = ENGINE_NAMES) -> DownR
         if not shared_too:
             kept += ["registry", "wheelhouse", "pypi-proxy (engine 26 still uses them)"]
         volume.trim(paths)  # the volume stays mounted for the next `lab up`
-    return DownReport(tuple(stopped), tuple(unmounted), tuple(kept))
+    return DownReport(tuple(stopped), tuple(unmounted), tuple(kept), tuple(removed))

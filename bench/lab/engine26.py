@@ -37,6 +37,7 @@ DATA_ROOT_IN_ROOT = "/var/lib/docker"
 EXEC_ROOT_IN_ROOT = "/run/docker"
 PID_FILE_IN_ROOT = "/run/docker.pid"
 DOCKERD_IN_ROOT = "/usr/sbin/dockerd"
+BUILDX_IN_ROOT = "/usr/libexec/docker/cli-plugins/docker-buildx"
 
 SERVICE = "dockerd-26"  # its pid file and log under the lab's run dir
 _START_TIMEOUT_SECONDS = 90
@@ -303,6 +304,37 @@ def down(paths: LabPaths) -> tuple[list[str], list[str]]:
     if leftovers:
         stopped.append(f"{len(leftovers)} leftover process(es) in engine 26's root")
     return stopped, mounts.unmount_all(paths.engine26_mounts)
+
+
+def ensure_cli_config(paths: LabPaths) -> Path | None:
+    """The lab's DOCKER_CONFIG with the root's buildx plugin linked in; None without one."""
+    # The plugin is a static Go binary (it needs only libc), so the host's docker CLI runs
+    # it from the root as is; a link keeps it the root's own version.
+    plugin = paths.engine26_root / BUILDX_IN_ROOT.lstrip("/")
+    if not plugin.is_file():
+        return None
+    plugins = paths.docker_cli_config / "cli-plugins"
+    plugins.mkdir(parents=True, exist_ok=True)
+    link = plugins / "docker-buildx"
+    if not (link.is_symlink() and link.readlink() == plugin):
+        link.unlink(missing_ok=True)
+        link.symlink_to(plugin)
+    return paths.docker_cli_config
+
+
+def cli_config(paths: LabPaths) -> Path | None:
+    """The lab's DOCKER_CONFIG while it holds a working buildx link, else None."""
+    link = paths.docker_cli_config / "cli-plugins" / "docker-buildx"
+    return paths.docker_cli_config if link.is_file() else None  # is_file follows the link
+
+
+def remove_cli_config(paths: LabPaths) -> bool:
+    """Remove the lab's DOCKER_CONFIG (the link, and what buildx kept there); True if it was."""
+    config = paths.docker_cli_config
+    if not config.is_dir() or config.is_symlink():
+        return False
+    shutil.rmtree(config)
+    return True
 
 
 def storage(paths: LabPaths) -> str:

@@ -111,6 +111,12 @@ class LabPaths:
         return f"unix://{self.engine26_socket}"
 
     @property
+    def docker_cli_config(self) -> Path:
+        """The lab's own DOCKER_CONFIG for BuildKit builds: engine 26's buildx plugin, linked
+        in while engine 26 is up, so the user's ~/.docker is never read or written."""
+        return self.lab_dir / "docker-cli"
+
+    @property
     def engine26_cache(self) -> Path:
         return self.cache_dir / "engine26"
 

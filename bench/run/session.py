@@ -23,7 +23,7 @@ from bench.engine import labels
 from bench.engine.buildkit import BuildKitBuilder
 from bench.engine.client import Engine
 from bench.errors import EXIT_SIGINT, EXIT_SIGTERM, BenchError
-from bench.lab import basemap
+from bench.lab import basemap, engine26
 from bench.lab.paths import EngineName
 from bench.lab.standins import lab_registry_serves
 from bench.layers.sizecache import SizeCache
@@ -163,12 +163,10 @@ class Session:
             self.options = replace(
                 request.options, build_args=settings.build_args, keep_images=request.keep_images
             )
-            builder = self._builder()
+            builder = self._builder(connection)
             self._cache_before = self._build_cache_ids(builder, connection.mode)
             self.bench = self._workbench(builder, connection, settings.network)
-            self._provenance = self._describe(
-                connection.mode, settings.network, buildkit=builder is not None
-            )
+            self._provenance = self._describe(connection.mode, settings.network, builder)
         self.path = request.out_dir / f"{self.run_id}.json"
         self._finished: list[VariantResult] = []
         self._current: VariantResult | None = None  # the variant being measured, so far
@@ -206,10 +204,15 @@ class Session:
             analyse_later=self._analyse_later,
         )
 
-    def _builder(self) -> BuildKitBuilder | None:
+    def _builder(self, connection: Connection) -> BuildKitBuilder | None:
         if self.request.builder != "buildkit":
             return None  # the engine's classic builder, through the SDK
-        return BuildKitBuilder(self.engine.docker_host or "unix:///var/run/docker.sock")
+        # On a lab engine, the lab's own CLI config with engine 26's buildx (while engine 26
+        # is up); online, the user's CLI and whatever buildx it finds, as they set it up.
+        config = engine26.cli_config(connection.paths) if connection.mode == "lab" else None
+        return BuildKitBuilder(
+            self.engine.docker_host or "unix:///var/run/docker.sock", docker_config=config
+        )
 
     def _build_cache_ids(self, builder: BuildKitBuilder | None, mode: str) -> set[str] | None:
         """BuildKit's records before the run, to remove those it adds; None: remove none."""
@@ -235,10 +238,17 @@ class Session:
             size_cache=SizeCache(connection.paths.cache_dir / "compressed-layers.json"),
         )
 
-    def _describe(self, mode: str, network: str | None, *, buildkit: bool) -> Provenance:
+    def _describe(
+        self, mode: str, network: str | None, builder: BuildKitBuilder | None
+    ) -> Provenance:
         bases = _bases(self.engine, self.request.variants, self.options)
+        engine = replace(
+            self.engine.info(),
+            builder="classic" if builder is None else "buildkit",
+            buildkit_version=None if builder is None else builder.buildkit_version(),
+        )
         return Provenance(
-            engine=replace(self.engine.info(), builder="buildkit" if buildkit else "classic"),
+            engine=engine,
             lab_mode=mode,
             bases_are_standins=any(kind == "stand-in" for _, kind in bases),
             bases=bases,

@@ -140,6 +140,12 @@ class DockerWorkbench:
         compressed: bool,
         next_image: str | None = None,
     ) -> ImageAnalysis | None:
+        if self._engine.image_id(reference) is None:
+            # Gone with its tag: on the containerd store a BuildKit build that moves the tag
+            # deletes the image it replaces (the classic builder keeps it dangling), so the
+            # last cold build's image is gone once an edit build ran. No analysis, as for an
+            # archive we cannot read; the variant's other records stand.
+            return None
         self._saves.start(reference)
         if next_image is not None:
             # The engine stages the next image (about one core) while this one is staged

@@ -1,4 +1,6 @@
-"""Both builders on one variant: an edit re-runs the same filesystem steps in each."""
+"""Both builders on one variant: an edit re-runs the same filesystem steps in each, and
+BuildKit's per-step records (through buildx's rawjson where the CLI has buildx: on Engine
+26's lab, always) say which steps were cached and how long each took."""
 
 from __future__ import annotations
 
@@ -9,7 +11,7 @@ import pytest
 from bench import manifest
 from bench.engine import labels
 from bench.engine.client import Engine
-from bench.models import RunResult
+from bench.models import RunResult, Sample
 from bench.run import session as benchmark
 from bench.run.measure import RunOptions
 from bench.run.progress import SilentProgress
@@ -26,7 +28,7 @@ def _run(builder: str, out: Path) -> RunResult:
     request = benchmark.RunRequest(
         manifest=loaded,
         variants=loaded.select(["naive"]),
-        options=RunOptions(repeat=1, scenarios=("cold", "edit"), compressed=False),
+        options=RunOptions(repeat=1, scenarios=("cold", "edit", "noop"), compressed=False),
         out_dir=out,
         builder=builder,
     )
@@ -35,13 +37,34 @@ def _run(builder: str, out: Path) -> RunResult:
     return result
 
 
+def _sample(result: RunResult, scenario: str) -> Sample:
+    (sample,) = [s for s in result.variants[0].samples if s.scenario == scenario]
+    assert sample.ok, (sample.error, sample.log_tail)
+    return sample
+
+
 def _rerun(result: RunResult) -> list[str]:
-    (edit,) = [s for s in result.variants[0].samples if s.scenario == "edit"]
     return [
         " ".join(s.instruction.split())
-        for s in edit.rerun_steps
+        for s in _sample(result, "edit").rerun_steps
         if s.instruction.split()[0].upper() in _FILESYSTEM
     ]
+
+
+def _check_buildkit_steps(result: RunResult) -> None:
+    """No-op: every step cached; edit: the COPY of the code and every step after it ran."""
+    noop = _sample(result, "noop")
+    assert noop.steps and all(s.cached for s in noop.steps), noop.steps
+    edit = _sample(result, "edit").steps
+    first = next(i for i, s in enumerate(edit) if not s.cached)
+    assert edit[first].instruction.startswith("COPY --chown=10001:10001 . ."), edit
+    assert all(s.cached for s in edit[:first]) and not any(s.cached for s in edit[first:])
+    cold = _sample(result, "cold")
+    pip = next(s for s in cold.steps if "pip install" in s.instruction)
+    assert not pip.cached and pip.duration_seconds > 0.1, pip
+    # Vertex times, not guesses: together within the build's own wall time.
+    assert cold.duration_seconds is not None
+    assert sum(s.duration_seconds for s in cold.steps) <= cold.duration_seconds
 
 
 def test_edit_reruns_the_same_steps_with_both_builders(engine: Engine, tmp_path: Path) -> None:
@@ -49,9 +72,16 @@ def test_edit_reruns_the_same_steps_with_both_builders(engine: Engine, tmp_path:
     classic = _run("sdk", tmp_path / "classic")
     buildkit = _run("buildkit", tmp_path / "buildkit")
     assert classic.provenance.engine.builder == "classic"
+    assert classic.provenance.engine.buildkit_version is None
     assert buildkit.provenance.engine.builder == "buildkit"
+    client = buildkit.provenance.engine.buildkit_version
+    assert client is not None
+    if buildkit.provenance.engine.server_version.startswith("26."):
+        # The lab links engine 26's buildx in while engine 26 is up: rawjson, not plain.
+        assert client.startswith("github.com/docker/buildx "), client
     assert _rerun(classic) == _rerun(buildkit)
     assert any("pip install" in step for step in _rerun(buildkit))
+    _check_buildkit_steps(buildkit)
     for run in (classic, buildkit):
         assert engine.images_with_label(f"{labels.RUN_ID}={run.run_id}") == []
     # BuildKit cache records of the run are gone; the ones that were there are still there.

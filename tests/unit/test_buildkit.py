@@ -42,8 +42,28 @@ def test_failing_run_gives_the_error_and_the_log() -> None:
     assert failed.instruction == "RUN echo about to fail && false"
 
 
+def test_on_the_containerd_store_the_image_is_the_manifests_digest() -> None:
+    # Engine 26 (containerd store) has no "writing image" line; its image id is the manifest.
+    manifest = "sha256:" + "9" * 64
+    parsed = parse(
+        [
+            "#11 exporting to image",
+            "#11 exporting layers done",
+            f"#11 exporting manifest {manifest} done",
+            f"#11 exporting config sha256:{'c' * 64} done",
+            "#11 naming to docker.io/library/t:1 done",
+            "#11 DONE 0.0s",
+        ]
+    )
+    assert parsed.image_id == manifest
+
+
 def test_command_line_matches_the_sdk_builds_arguments(tmp_path: Path) -> None:
-    builder = BuildKitBuilder("unix:///x.sock", cli="/usr/bin/docker")
+    cli = tmp_path / "docker"  # a client without buildx: the plain path
+    cli.write_text("#!/bin/sh\nexit 1\n")
+    cli.chmod(0o755)
+    builder = BuildKitBuilder("unix:///x.sock", cli=str(cli))
+    assert builder.frontend == "plain"
     command = builder.command(
         tmp_path,
         tmp_path / "Dockerfile",
@@ -54,7 +74,7 @@ def test_command_line_matches_the_sdk_builds_arguments(tmp_path: Path) -> None:
         network_mode="host",
     )
     assert command == [
-        "/usr/bin/docker",
+        str(cli),
         "build",
         "--progress=plain",
         "-f",

@@ -1,6 +1,6 @@
 """Results files: exact round trips, atomic saves, clear errors for bad files, redaction.
 
-The format golden (golden/results-v5.json) pins the JSON shape of schema 5: if it changes,
+The format golden (golden/results-v6.json) pins the JSON shape of schema 6: if it changes,
 bump SCHEMA_VERSION in bench/storage.py. Regenerate with `UPDATE_GOLDEN=1 pytest tests/unit`.
 golden/results-v1.json to results-v4.json are files as earlier versions wrote them: never
 regenerated, they must keep loading.
@@ -23,7 +23,8 @@ from bench.errors import BenchError
 from bench.models import RunResult
 from tests.unit.sample_results import sample_run
 
-GOLDEN = Path(__file__).parent / "golden" / "results-v5.json"
+GOLDEN = Path(__file__).parent / "golden" / "results-v6.json"
+GOLDEN_V5 = Path(__file__).parent / "golden" / "results-v5.json"
 GOLDEN_V4 = Path(__file__).parent / "golden" / "results-v4.json"
 GOLDEN_V3 = Path(__file__).parent / "golden" / "results-v3.json"
 GOLDEN_V2 = Path(__file__).parent / "golden" / "results-v2.json"
@@ -80,7 +81,7 @@ def test_top_level_keys() -> None:
         "finished_utc",
         "harness_seconds",
     ]
-    assert data["schema_version"] == storage.SCHEMA_VERSION == 5
+    assert data["schema_version"] == storage.SCHEMA_VERSION == 6
 
 
 def test_format_matches_golden() -> None:
@@ -91,7 +92,7 @@ def test_format_matches_golden() -> None:
     assert text == GOLDEN.read_text(encoding="utf-8"), "JSON format changed: bump the schema"
 
 
-def test_stored_schema_5_file_still_loads() -> None:
+def test_stored_schema_6_file_still_loads() -> None:
     assert storage.load(GOLDEN) == _small_run()
 
 
@@ -109,6 +110,34 @@ def _before_checked(run: RunResult) -> RunResult:
 def test_stored_schema_4_file_loads_with_the_old_smoke_check() -> None:
     assert json.loads(GOLDEN_V4.read_text())["schema_version"] == 4
     assert storage.load(GOLDEN_V4) == _before_checked(_small_run())
+
+
+def test_stored_schema_5_file_loads_without_a_buildkit_client() -> None:
+    # Before schema 6 the BuildKit client was not recorded: null, whatever the builder.
+    assert json.loads(GOLDEN_V5.read_text())["schema_version"] == 5
+    loaded = storage.load(GOLDEN_V5)
+    assert loaded == _small_run()
+    assert loaded.provenance.engine.buildkit_version is None
+
+
+def test_a_schema_6_engine_needs_its_buildkit_version_key(tmp_path: Path) -> None:
+    data = storage.to_dict(_small_run())
+    data["provenance"]["engine"].pop("buildkit_version")
+    path = _write_json(tmp_path / "x.json", data)
+    assert "provenance.engine: missing buildkit_version" in _error(path)
+
+
+def test_a_buildkit_client_round_trips(tmp_path: Path) -> None:
+    run = _small_run()
+    engine = replace(
+        run.provenance.engine,
+        builder="buildkit",
+        buildkit_version="github.com/docker/buildx 0.13.1+ds1",
+    )
+    run = replace(run, provenance=replace(run.provenance, engine=engine))
+    path = tmp_path / "x.json"
+    storage.save(run, path)
+    assert storage.load(path) == run
 
 
 def _without_listening(run: RunResult) -> RunResult:
@@ -291,10 +320,10 @@ def test_corrupt_file_names_the_file(tmp_path: Path) -> None:
 
 
 def test_newer_schema_is_refused(tmp_path: Path) -> None:
-    data = storage.to_dict(sample_run()) | {"schema_version": 6}
+    data = storage.to_dict(sample_run()) | {"schema_version": 7}
     path = _write_json(tmp_path / "x.json", data)
     assert _error(path) == (
-        f"{path}: written by a newer dockerfile-bench (schema 6, this one reads 5)"
+        f"{path}: written by a newer dockerfile-bench (schema 7, this one reads 6)"
     )
 
 

@@ -1,0 +1,5 @@
+FROM python:3.11-slim
+WORKDIR /app
+COPY app.py ./
+RUN echo about to fail && false
+RUN echo never

@@ -66,12 +66,17 @@ class DockerWorkbench:
         self._smoke_timeout_seconds = smoke_timeout_seconds
         self._built: list[str] = []
         self._unlabelled: list[str] = []
+        # A cold build's image -> the tag that holds it (see build).
+        self._pins: dict[str, str] = {}
         self._size_cache = size_cache
         self._saves = _StagedSaves(engine)
 
     def close(self) -> None:
-        """Let go of `docker save` streams started for analyses that will not come."""
+        """Let go of `docker save` streams started for analyses that will not come, and of
+        the tags that held cold builds' images (their images go with the run's others)."""
         self._saves.close()
+        for image_id in list(self._pins):
+            self._unpin(image_id)
 
     def pull(self, reference: str) -> PullOutcome:
         if self._pull_allowed is not None and not self._pull_allowed(reference):
@@ -113,7 +118,25 @@ class DockerWorkbench:
                 self._built.append(image_id)
         if outcome.ok and outcome.image_id and outcome.image_id not in self._built:
             self._built.append(outcome.image_id)
+        if nocache and outcome.ok and outcome.image_id:
+            self._pin(outcome.image_id, tag)
         return self._scrub.outcome(outcome)
+
+    def _pin(self, image_id: str, tag: str) -> None:
+        """Hold a cold build's image under a tag of its own until it is analysed: on the
+        containerd store a BuildKit build that moves `tag` deletes the image it replaced
+        (the classic builder leaves it untagged), and the analysis reads it after the
+        edit and no-op builds have moved the tag on."""
+        if image_id in self._pins:
+            return
+        pin = f"{tag}-cold-{image_id.removeprefix('sha256:')[:12]}"
+        self._engine.tag(image_id, pin)
+        self._pins[image_id] = pin
+
+    def _unpin(self, image_id: str) -> None:
+        pin = self._pins.pop(image_id, None)
+        if pin is not None:
+            self._engine.remove_image(pin)  # the tag; the image when nothing else holds it
 
     def unlabelled_images(self) -> list[str]:
         """Images this run's builds committed that carry no label (earlier stages, failed
@@ -141,10 +164,9 @@ class DockerWorkbench:
         next_image: str | None = None,
     ) -> ImageAnalysis | None:
         if self._engine.image_id(reference) is None:
-            # Gone with its tag: on the containerd store a BuildKit build that moves the tag
-            # deletes the image it replaces (the classic builder keeps it dangling), so the
-            # last cold build's image is gone once an edit build ran. No analysis, as for an
-            # archive we cannot read; the variant's other records stand.
+            # Gone (cold builds' images are held by a tag of ours, see _pin: someone else
+            # deleted it). No analysis, as for an archive we cannot read; the variant's
+            # other records stand.
             return None
         self._saves.start(reference)
         if next_image is not None:
@@ -178,6 +200,7 @@ class DockerWorkbench:
     def discard(self, image_ids: Sequence[str]) -> None:
         """Remove images this run built and no longer needs; anything else is left."""
         for image_id in image_ids:
+            self._unpin(image_id)
             ours = image_id in self._unlabelled
             if ours or self._engine.image_labels(image_id).get(labels.RUN_ID) == self._run_id:
                 self._engine.remove_image(image_id)

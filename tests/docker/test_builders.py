@@ -83,6 +83,12 @@ def test_edit_reruns_the_same_steps_with_both_builders(engine: Engine, tmp_path:
     assert any("pip install" in step for step in _rerun(buildkit))
     _check_buildkit_steps(buildkit)
     for run in (classic, buildkit):
+        # The cold build's image is analysed after the edit and no-op builds moved the tag
+        # on (on the containerd store BuildKit deletes the image a tag leaves): on both.
+        image = run.variants[0].image
+        assert image is not None and image.analysis is not None, run.provenance.engine.builder
+        assert image.size_bytes == image.analysis.size_bytes + image.analysis.symlink_bytes
         assert engine.images_with_label(f"{labels.RUN_ID}={run.run_id}") == []
+        assert not [t for t in engine.tagged_images() if run.run_id in t]
     # BuildKit cache records of the run are gone; the ones that were there are still there.
     assert engine.build_cache_ids() == cache_before

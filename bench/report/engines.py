@@ -40,9 +40,12 @@ def _time_cell(variant: VariantResult, scenario: Scenario, reference: float | No
 def _setup_line(run: RunResult) -> str:
     bases = "the lab's stand-ins" if run.provenance.bases_are_standins else "a registry's"
     host = paths.tilde_home(run.provenance.engine.docker_host)
+    count = len(run.variants)
+    repeat = dict(run.provenance.options).get("repeat", "?")
     return (
-        f"- {setup_label(run)}: run `{run.run_id}`, {len(run.variants)} variants, "
-        f"bases: {bases}, Docker host `{host}`"
+        f"- {setup_label(run)}: run `{run.run_id}` ({run.provenance.started_utc}), {count} "
+        f"variant{'' if count == 1 else 's'}, {repeat} samples per scenario, bases: {bases}, "
+        f"Docker host `{host}`"
     )
 
 

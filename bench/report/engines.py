@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from bench.models import BUILD_SCENARIOS, SCENARIO_LABELS, RunResult, Scenario, VariantResult
-from bench.report import markup, paths
+from bench.report import markup
 from bench.report.matrix import median_seconds
 from bench.units import format_bytes, format_seconds
 
@@ -39,13 +39,11 @@ def _time_cell(variant: VariantResult, scenario: Scenario, reference: float | No
 
 def _setup_line(run: RunResult) -> str:
     bases = "the lab's stand-ins" if run.provenance.bases_are_standins else "a registry's"
-    host = paths.tilde_home(run.provenance.engine.docker_host)
     count = len(run.variants)
     repeat = dict(run.provenance.options).get("repeat", "?")
     return (
         f"- {setup_label(run)}: run `{run.run_id}` ({run.provenance.started_utc}), {count} "
-        f"variant{'' if count == 1 else 's'}, {repeat} samples per scenario, bases: {bases}, "
-        f"Docker host `{host}`"
+        f"variant{'' if count == 1 else 's'}, {repeat} samples per scenario, bases: {bases}"
     )
 
 

@@ -17,6 +17,7 @@ import pytest
 from bench import storage
 from bench.commands.perf import render_json
 from bench.commands.run import write_reports
+from bench.report.engines import render_engines
 from bench.report.notes import render_notes
 from bench.report.notes_text.template import Language
 
@@ -108,6 +109,19 @@ def test_notes_are_rendered_from_the_newest_results(language: Language, name: st
     )
 
 
+def test_engines_page_is_rendered_from_its_results() -> None:
+    # One run per setup; the file names sort by start time, the first setup is the reference.
+    sources = sorted((REPORTS / "engines" / "results").glob("*.json"))
+    assert sources, "no results in reports/engines/results"
+    committed = REPORTS / "engines.md"
+    rendered = render_engines([storage.load(path) for path in sources]).encode("utf-8")
+    assert committed.is_file() and rendered == committed.read_bytes(), _differs(
+        committed,
+        "python -m bench report --engines reports/engines/results/*.json",
+        ", ".join(str(path.relative_to(REPO)) for path in sources),
+    )
+
+
 def _committed_reports() -> list[Path]:
     # The rendered views, not the results and baseline they are made from (those keep the
     # paths as recorded).
@@ -120,6 +134,7 @@ def _committed_reports() -> list[Path]:
 
 def test_the_committed_reports_are_all_checked() -> None:
     assert [path.relative_to(REPORTS).as_posix() for path in _committed_reports()] == [
+        "engines.md",
         "latest.md",
         "matrix/latest.md",
         "matrix/samples.csv",
@@ -135,5 +150,8 @@ def test_the_committed_reports_are_all_checked() -> None:
 )
 def test_no_machine_path_in_a_committed_report(report: Path) -> None:
     text = report.read_text(encoding="utf-8")
-    found = [prefix for prefix in _MACHINE_PATHS if prefix in text]
+    # At the start of a path: `engine26/root/run` is a folder named root, not a home.
+    found = [
+        prefix for prefix in _MACHINE_PATHS if re.search(r"(?<![\w.~-])" + re.escape(prefix), text)
+    ]
     assert not found, f"{report.relative_to(REPO)} names machine paths {found}"

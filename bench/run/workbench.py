@@ -163,11 +163,6 @@ class DockerWorkbench:
         compressed: bool,
         next_image: str | None = None,
     ) -> ImageAnalysis | None:
-        if self._engine.image_id(reference) is None:
-            # Gone (cold builds' images are held by a tag of ours, see _pin: someone else
-            # deleted it). No analysis, as for an archive we cannot read; the variant's
-            # other records stand.
-            return None
         self._saves.start(reference)
         if next_image is not None:
             # The engine stages the next image (about one core) while this one is staged

@@ -11,6 +11,7 @@ header lists it, never skipped in silence.
 from __future__ import annotations
 
 import os
+import signal
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -42,6 +43,11 @@ def _docker_host() -> str | None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    # A process started in the background by a non-interactive shell (nohup, some CI
+    # runners) inherits SIGINT ignored, and so would every `bench` the tests start: the
+    # interrupt tests would then interrupt nothing. Python's own handler, as a terminal has.
+    if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
     if "BENCH_TEST_ENGINE" not in os.environ:
         return
     host = _docker_host()

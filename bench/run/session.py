@@ -388,6 +388,8 @@ class Session:
 
     def _remove_from_engine(self, unlabelled: list[str], abandoned: tuple[str, ...]) -> None:
         engine = self.engine
+        # First the tags that hold cold images: an image with two names is not deleted.
+        self.bench.release_pins()
         for container_id in engine.containers_with_label(self._selector):
             engine.remove_container(container_id)
         if not self.request.keep_images:

@@ -72,9 +72,12 @@ class DockerWorkbench:
         self._saves = _StagedSaves(engine)
 
     def close(self) -> None:
-        """Let go of `docker save` streams started for analyses that will not come, and of
-        the tags that held cold builds' images (their images go with the run's others)."""
+        """Let go of `docker save` streams started for analyses that will not come."""
         self._saves.close()
+
+    def release_pins(self) -> None:
+        """Remove the tags that still hold cold builds' images (the run's cleanup, which
+        then deletes the images with the run's others)."""
         for image_id in list(self._pins):
             self._unpin(image_id)
 

@@ -87,6 +87,9 @@ class Bench(FakeWorkbench):
     def close(self) -> None:
         pass
 
+    def release_pins(self) -> None:
+        pass
+
     def unlabelled_images(self) -> list[str]:
         return ["unlabelled"]
 

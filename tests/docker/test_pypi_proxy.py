@@ -103,6 +103,9 @@ def test_a_dockerfile_without_pip_arguments_installs_through_the_proxy(
     assert any(name.startswith("six-1.16.0") for name in cached)
 
 
+# The mapping rewrites the scratch copy's FROM lines, the same on any engine: run once, on
+# the default engine, to keep CI within its time.
+@pytest.mark.lab_engines("20.10")
 def test_a_base_the_lab_lacks_fails_in_one_line_and_builds_with_lab_base(
     tmp_path: Path, docker_host: str | None, engine: Engine
 ) -> None:

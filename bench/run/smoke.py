@@ -315,11 +315,22 @@ def _way_in(run: _Run, container_id: str, strategy: SmokeStrategy) -> _Way | Non
                 f"cannot enter the container's network namespace: {error}"
             ) from error
     except _CannotEnter:
-        # A container that exits at once takes its pid with it: that is its failure.
-        if not engine.container_state(container_id)[0]:
+        # A container that exits at once takes its pid with it: that is its failure. The
+        # engine may not have seen the exit yet when its pid is already gone: ask again for
+        # a moment before calling the container unreachable.
+        if _stops_soon(run, container_id):
             return None
         raise
     return way
+
+
+def _stops_soon(run: _Run, container_id: str, within_seconds: float = 3.0) -> bool:
+    deadline = time.perf_counter() + within_seconds
+    while run.engine.container_state(container_id)[0]:
+        if time.perf_counter() >= deadline:
+            return False
+        time.sleep(0.1)
+    return True
 
 
 def _is_container_process(pid: int, container_id: str) -> bool:

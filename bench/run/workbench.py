@@ -121,15 +121,20 @@ class DockerWorkbench:
                 self._built.append(image_id)
         if outcome.ok and outcome.image_id and outcome.image_id not in self._built:
             self._built.append(outcome.image_id)
-        if nocache and outcome.ok and outcome.image_id:
+        if (
+            nocache
+            and outcome.ok
+            and outcome.image_id
+            and self._engine.image_store() == "containerd"
+        ):
             self._pin(outcome.image_id, tag)
         return self._scrub.outcome(outcome)
 
     def _pin(self, image_id: str, tag: str) -> None:
         """Hold a cold build's image under a tag of its own until it is analysed: on the
         containerd store a BuildKit build that moves `tag` deletes the image it replaced
-        (the classic builder leaves it untagged), and the analysis reads it after the
-        edit and no-op builds have moved the tag on."""
+        (the classic builder, and any builder on a graph driver, leave it untagged), and
+        the analysis reads it after the edit and no-op builds have moved the tag on."""
         if image_id in self._pins:
             return
         pin = f"{tag}-cold-{image_id.removeprefix('sha256:')[:12]}"

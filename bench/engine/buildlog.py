@@ -38,6 +38,8 @@ class StepTracker:
         self._seen_from = False
         self.image_id: str | None = None
         self.stage_images: list[str] = []
+        # Every image a step of this build committed (cache hits are not this build's).
+        self.committed_images: list[str] = []
         # The image the last step ended with, if this build committed it.
         self.last_committed: str | None = None
         # The container of the step running now (RUN, and steps that commit a container).
@@ -88,6 +90,8 @@ class StepTracker:
             self.running_container = running.group(1)
         elif committed := _COMMITTED.match(line.strip()):
             self.last_committed = None if self._current_cached else committed.group(1)
+            if self.last_committed is not None:
+                self.committed_images.append(self.last_committed)
             self.running_container = None
 
     def _close(self, now: float) -> None:
@@ -111,9 +115,18 @@ class StepTracker:
         self._close(now)
         return tuple(self._steps)
 
-    def unreachable_images(self, ok: bool) -> tuple[str, ...]:
+    def unreachable_images(self, ok: bool, every_step: bool = False) -> tuple[str, ...]:
         """Images this build committed that neither its tag nor its labels reach: the ends
-        of earlier stages and, when the build failed, where it stopped."""
+        of earlier stages and, when the build failed, where it stopped. With `every_step`
+        (the containerd image store, where a step's image is no parent that deleting the
+        final image prunes) every step's image but the final one."""
+        if every_step:
+            final = self.image_id if ok else None
+            return tuple(
+                image
+                for image in self.committed_images
+                if final is None or image.removeprefix("sha256:") not in final
+            )
         stopped = [self.last_committed] if not ok and self.last_committed is not None else []
         return (*self.stage_images, *stopped)
 

@@ -366,7 +366,9 @@ class Engine:
             image_id=tracker.image_id if ok else None,
             error=None if ok else (tracker.error or "the build produced no image"),
             log_tail=tracker.log_tail,
-            unreachable_images=tracker.unreachable_images(ok),
+            unreachable_images=tracker.unreachable_images(
+                ok, every_step=self.image_store() == "containerd"
+            ),
         )
 
     def _follow_build(

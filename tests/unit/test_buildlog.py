@@ -124,3 +124,18 @@ def test_the_running_step_container_is_known_until_its_step_commits() -> None:
     tracker = _run(RECORDED[:10])  # its container was committed and removed
     assert tracker.running_container is None
     assert tracker.unreachable_images(False) == ("77aa88bb99cc",)
+
+
+def test_on_the_containerd_store_every_step_image_but_the_final_one_is_the_runs_to_delete() -> None:
+    tracker = _run(RECORDED)
+    tracker.finish(20.0)
+    # A graph driver prunes a step's image with the final image that descends from it.
+    assert tracker.unreachable_images(True) == ()
+    # The containerd store keeps each step's image on its own: the RUN step's is this
+    # build's (it committed it); the cached COPY's and FROM's are not; the final is the tag's.
+    assert tracker.unreachable_images(True, every_step=True) == ("77aa88bb99cc",)
+    # A failed build: every image it committed, the last one included.
+    assert tracker.unreachable_images(False, every_step=True) == (
+        "77aa88bb99cc",
+        "deadbeef0000",
+    )

@@ -33,8 +33,9 @@ def _engine_argument(parser: argparse.ArgumentParser, help_text: str) -> None:
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m bench",
-        description="Build Dockerfile variants of one app and measure image size, cold build, "
-        "cached rebuild after a code edit, and whether the image runs.",
+        description="Build Dockerfile variants (the sample app's, or any project's) and "
+        "measure image size, cold build, cached rebuild after a code edit, and whether the "
+        "image runs.",
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _add_lab(commands)

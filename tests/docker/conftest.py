@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
+from bench.engine import labels
 from bench.engine.client import Engine
 
 FOREIGN_TAG = "someone-else/precious:1"
@@ -33,3 +35,32 @@ def foreign_resources(
 
 
 REPO = Path(__file__).resolve().parents[2]
+
+
+@contextmanager
+def images_built(
+    engine: Engine, run_id: str, builds: Mapping[str, tuple[Path, Path, Mapping[str, str]]]
+) -> Iterator[dict[str, str]]:
+    """Build each (context, Dockerfile, build args) as `dockerfile-bench/test-RUN_ID:NAME`;
+    remove the tags and whatever the builds left, and check no container of the run is left."""
+    built: dict[str, str] = {}
+    leftovers: list[str] = []
+    try:
+        for name, (context, dockerfile, buildargs) in builds.items():
+            tag = f"dockerfile-bench/test-{run_id}:{name}"
+            outcome = engine.build(
+                context,
+                dockerfile,
+                tag,
+                nocache=False,
+                buildargs=dict(buildargs),
+                labels=labels.for_run(run_id),
+            )
+            leftovers.extend(outcome.unreachable_images)
+            assert outcome.ok, outcome.error
+            built[name] = tag
+        yield built
+    finally:
+        for reference in (*built.values(), *leftovers):
+            engine.remove_image(reference)
+        assert engine.containers_with_label(f"{labels.RUN_ID}={run_id}") == []

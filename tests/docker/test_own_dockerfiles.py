@@ -16,11 +16,11 @@ from bench.engine import labels
 from bench.engine.client import Engine
 from bench.manifest import SmokeSpec
 from bench.run.smoke import smoke_test
+from tests.docker.conftest import images_built
 
 pytestmark = pytest.mark.docker
 
 RUN_ID = "own-dockerfiles"
-TAG = "dockerfile-bench/own-dockerfiles"
 REPO = Path(__file__).resolve().parents[2]
 
 TOOL = """import sys
@@ -73,31 +73,17 @@ def images(engine: Engine, tmp_path_factory: pytest.TempPathFactory) -> Iterator
     context = tmp_path_factory.mktemp("own-dockerfiles")
     (context / "tool.py").write_text(TOOL)
     (context / "serve.py").write_text(SERVE)
-    built: dict[str, str] = {}
-    leftovers: list[str] = []
-    try:
-        for name, text in (
-            ("cli", CLI_DOCKERFILE),
-            ("service", SERVICE_DOCKERFILE),
-            ("loopback", LOOPBACK_DOCKERFILE),
-            ("unconfigured", UNCONFIGURED_DOCKERFILE),
-        ):
-            (context / f"{name}.Dockerfile").write_text(text)
-            outcome = engine.build(
-                context,
-                context / f"{name}.Dockerfile",
-                f"{TAG}:{name}",
-                nocache=False,
-                labels=labels.for_run(RUN_ID),
-            )
-            leftovers.extend(outcome.unreachable_images)
-            assert outcome.ok, outcome.error
-            built[name] = f"{TAG}:{name}"
+    builds: dict[str, tuple[Path, Path, dict[str, str]]] = {}
+    for name, text in (
+        ("cli", CLI_DOCKERFILE),
+        ("service", SERVICE_DOCKERFILE),
+        ("loopback", LOOPBACK_DOCKERFILE),
+        ("unconfigured", UNCONFIGURED_DOCKERFILE),
+    ):
+        (context / f"{name}.Dockerfile").write_text(text)
+        builds[name] = (context, context / f"{name}.Dockerfile", {})
+    with images_built(engine, RUN_ID, builds) as built:
         yield built
-    finally:
-        for reference in (*built.values(), *leftovers):
-            engine.remove_image(reference)
-        assert engine.containers_with_label(f"{labels.RUN_ID}={RUN_ID}") == []
 
 
 def test_a_cli_passes_its_command_check_and_the_default(

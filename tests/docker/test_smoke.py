@@ -11,11 +11,11 @@ from bench.engine import labels
 from bench.engine.client import Engine
 from bench.manifest import HttpCheck, SmokeSpec
 from bench.run.smoke import smoke_test
+from tests.docker.conftest import images_built
 
 pytestmark = pytest.mark.docker
 
 RUN_ID = "smoke-outside"
-TAG = "dockerfile-bench/smoke-outside"
 # The final image is busybox (static) and files: no Python, no shell but busybox's, and a
 # WORKDIR, as a distroless or Go image would have. httpd answers /health from a file and
 # POST /cgi-bin/predict from a CGI script (busybox httpd runs CGI only under /cgi-bin).
@@ -49,26 +49,12 @@ def images(engine: Engine, tmp_path_factory: pytest.TempPathFactory) -> Iterator
     """Two tags of the busybox app: on all addresses, and on 127.0.0.1 only."""
     context = tmp_path_factory.mktemp("smoke-outside")
     (context / "Dockerfile").write_text(DOCKERFILE)
-    built: dict[str, str] = {}
-    leftovers: list[str] = []
-    try:
-        for name, listen in (("all", "8000"), ("loopback", "127.0.0.1:8000")):
-            outcome = engine.build(
-                context,
-                context / "Dockerfile",
-                f"{TAG}:{name}",
-                nocache=False,
-                buildargs={"LISTEN": listen},
-                labels=labels.for_run(RUN_ID),
-            )
-            leftovers.extend(outcome.unreachable_images)
-            assert outcome.ok, outcome.error
-            built[name] = f"{TAG}:{name}"
+    builds = {
+        name: (context, context / "Dockerfile", {"LISTEN": listen})
+        for name, listen in (("all", "8000"), ("loopback", "127.0.0.1:8000"))
+    }
+    with images_built(engine, RUN_ID, builds) as built:
         yield built
-    finally:
-        for reference in (*built.values(), *leftovers):
-            engine.remove_image(reference)
-        assert engine.containers_with_label(f"{labels.RUN_ID}={RUN_ID}") == []
 
 
 def test_an_image_without_python_and_with_a_workdir_passes(

@@ -386,6 +386,69 @@ def count_layers_with_bytes(layers: Sequence[Layer]) -> int:
     return sum(1 for layer in layers if layer.size_bytes > 0)
 
 
+# Wheel check (bench/wheels/) -----------------------------------------------------------------
+
+# Which wheels pip accepts on the image's libc: glibc takes manylinux, musl (Alpine) musllinux.
+WheelPlatform = Literal["manylinux", "musllinux"]
+# What pip would do for one requirement, for the target Python and platform: install a
+# compatible wheel; build the sdist (a compiler in the image, minutes of build); find the
+# version's files but none it can install here (no compatible wheel, no sdist); or find no
+# such version (or project) on the index at all.
+WheelVerdict = Literal["wheel", "sdist", "incompatible", "absent"]
+WHEEL_VERDICTS: tuple[WheelVerdict, ...] = get_args(WheelVerdict)
+# How the version was chosen: pinned with == in the file, or the newest the index offers
+# that satisfies the requirement's specifier (unpinned or ranged), as pip would pick.
+VersionChoice = Literal["pinned", "newest"]
+
+
+@dataclass(frozen=True)
+class PackageWheel:
+    """One requirement, the version pip would take, and whether a wheel exists for it."""
+
+    name: str  # normalised (PEP 503): scikit-learn
+    version: str | None  # None: nothing on the index satisfies the requirement
+    chosen: VersionChoice
+    verdict: WheelVerdict
+    wheel_file: str | None = None  # the wheel pip would pick, when there is one
+
+    def __post_init__(self) -> None:
+        if self.verdict not in WHEEL_VERDICTS:
+            raise ValueError(f"unknown wheel verdict {self.verdict!r}")
+        if (self.verdict == "wheel") != (self.wheel_file is not None):
+            raise ValueError("a wheel file goes with the verdict wheel, and only with it")
+
+
+@dataclass(frozen=True)
+class WheelCheck:
+    """Whether each requirement of a variant has a wheel for its real base's platform.
+
+    The platform comes from the final stage's FROM as written (python:3.11-alpine: CPython
+    3.11 on musl), not from the image the lab built: a stand-in alpine is glibc. Not done
+    (skipped_reason set, nothing else known) when the base names no Python version, the
+    requirements cannot be read, or the index does not answer.
+    """
+
+    index_url: str
+    base_image: str  # the final stage's base as written, build arguments substituted
+    python_version: str | None = None  # "3.11"
+    platform: WheelPlatform | None = None
+    platform_tag: str | None = None  # the newest platform tag accepted: musllinux_1_2_x86_64
+    packages: tuple[PackageWheel, ...] = ()
+    # Requirement lines pip takes from somewhere else (a URL, a path, -e), and why.
+    unchecked: tuple[tuple[str, str], ...] = ()
+    skipped_reason: str | None = None
+
+    @property
+    def done(self) -> bool:
+        """True when the index was asked about every requirement."""
+        return self.skipped_reason is None
+
+    @property
+    def without_wheel(self) -> tuple[PackageWheel, ...]:
+        """The packages pip would not install from a wheel here."""
+        return tuple(p for p in self.packages if p.verdict != "wheel")
+
+
 @dataclass(frozen=True)
 class VariantResult:
     """Everything measured for one variant; `status` is ok, failed or skipped."""
@@ -400,6 +463,9 @@ class VariantResult:
     image: ImageResult | None = None
     context: ContextStats | None = None
     smoke: SmokeResult | None = None
+    # Schema 8: does each requirement have a wheel for the real base's platform (None: the
+    # check was off, or the results predate it).
+    wheel_check: WheelCheck | None = None
 
     def __post_init__(self) -> None:
         if self.status not in get_args(Status):

@@ -38,7 +38,13 @@ from bench.models import RunResult
 #     run (buildx's version line for `docker buildx build --progress=rawjson`, the docker
 #     CLI's for `docker build --progress=plain`), null for the classic builder. Older
 #     files read with null: the client was not recorded (it was always the plain path).
-SCHEMA_VERSION = 6
+#   8 (2026-11): a variant has `wheel_check`: for its final base's Python and libc, whether
+#     each requirement has a wheel on the index the build uses (index_url, base_image,
+#     python_version, platform "manylinux" or "musllinux", platform_tag, packages with name,
+#     version, chosen "pinned"/"newest", verdict "wheel"/"sdist"/"incompatible"/"absent" and
+#     wheel_file, unchecked pairs of requirement and why, skipped_reason); null when the check
+#     was off. Older files (6 and 7) read with null: no check was made.
+SCHEMA_VERSION = 8
 
 # What every smoke test of a schema 1-4 file checked.
 _OLD_SMOKE_CHECKED = "http GET :8000/health, POST :8000/predict -> the label"
@@ -168,6 +174,10 @@ def from_dict(data: object, source: Path) -> RunResult:
 
 def _upgrade(fields: dict[str, Any], version: int) -> dict[str, Any]:
     """An older file's fields in the current shape (the decoder then checks them strictly)."""
+    if version < 8:
+        for variant in fields.get("variants") or []:
+            if isinstance(variant, dict):
+                variant.setdefault("wheel_check", None)
     if version < 6:
         provenance = fields.get("provenance")
         engine = provenance.get("engine") if isinstance(provenance, dict) else None

@@ -54,6 +54,31 @@ def base_images(dockerfile: Path, build_args: Mapping[str, str] | None = None) -
     return bases
 
 
+def final_base(dockerfile: Path, build_args: Mapping[str, str] | None = None) -> str | None:
+    """The external image the final stage starts from (through `FROM stage` lines), as
+    written with global ARGs substituted; None for `scratch` or a Dockerfile with no FROM."""
+    args = dict(build_args or {})
+    defaults: dict[str, str] = {}
+    stages: dict[str, str] = {}  # alias -> the image its stage starts from
+    last: str | None = None
+    for line in _logical_lines(dockerfile.read_text()):
+        arg = _ARG.match(line)
+        if arg and last is None:
+            defaults[arg.group(1)] = arg.group(2) or ""
+            continue
+        match = _FROM.match(line)
+        if not match:
+            continue
+        image = _substitute(match.group(1), {**defaults, **args})
+        # An earlier stage's name stands for the image that stage starts from.
+        last = stages.get(image.lower(), image)
+        if match.group(2):
+            stages[match.group(2).lower()] = last
+    if last is None or last.lower() == "scratch":
+        return None
+    return normalise_reference(last)
+
+
 def _substitute(token: str, values: Mapping[str, str]) -> str:
     def value(found: re.Match[str]) -> str:
         name = found.group(1) or found.group(3)

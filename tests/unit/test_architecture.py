@@ -13,7 +13,18 @@ PACKAGE = Path(__file__).resolve().parents[2] / "bench"
 
 # Pipeline order, top to bottom: a subpackage may import those after it, never one before.
 # The leaves (errors, models, units, stats, storage, manifest, redaction) sit below them all.
-LAYERS = ("commands", "perf", "run", "gate", "report", "lab", "engine", "layers", "context")
+LAYERS = (
+    "commands",
+    "perf",
+    "run",
+    "gate",
+    "report",
+    "lab",
+    "engine",
+    "layers",
+    "wheels",
+    "context",
+)
 LEAVES = {"errors", "models", "units", "stats", "storage", "manifest", "redaction", "dependencies"}
 
 

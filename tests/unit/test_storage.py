@@ -1,8 +1,8 @@
 """Results files: exact round trips, atomic saves, clear errors for bad files, redaction.
 
-The format golden (golden/results-v6.json) pins the JSON shape of schema 6: if it changes,
+The format golden (golden/results-v8.json) pins the JSON shape of schema 8: if it changes,
 bump SCHEMA_VERSION in bench/storage.py. Regenerate with `UPDATE_GOLDEN=1 pytest tests/unit`.
-golden/results-v1.json to results-v4.json are files as earlier versions wrote them: never
+golden/results-v1.json to results-v6.json are files as earlier versions wrote them: never
 regenerated, they must keep loading.
 """
 
@@ -23,7 +23,8 @@ from bench.errors import BenchError
 from bench.models import RunResult
 from tests.unit.sample_results import sample_run
 
-GOLDEN = Path(__file__).parent / "golden" / "results-v6.json"
+GOLDEN = Path(__file__).parent / "golden" / "results-v8.json"
+GOLDEN_V6 = Path(__file__).parent / "golden" / "results-v6.json"
 GOLDEN_V5 = Path(__file__).parent / "golden" / "results-v5.json"
 GOLDEN_V4 = Path(__file__).parent / "golden" / "results-v4.json"
 GOLDEN_V3 = Path(__file__).parent / "golden" / "results-v3.json"
@@ -81,7 +82,7 @@ def test_top_level_keys() -> None:
         "finished_utc",
         "harness_seconds",
     ]
-    assert data["schema_version"] == storage.SCHEMA_VERSION == 6
+    assert data["schema_version"] == storage.SCHEMA_VERSION == 8
 
 
 def test_format_matches_golden() -> None:
@@ -92,8 +93,37 @@ def test_format_matches_golden() -> None:
     assert text == GOLDEN.read_text(encoding="utf-8"), "JSON format changed: bump the schema"
 
 
-def test_stored_schema_6_file_still_loads() -> None:
+def test_stored_schema_8_file_still_loads() -> None:
     assert storage.load(GOLDEN) == _small_run()
+
+
+def _before_wheel_checks(run: RunResult) -> RunResult:
+    """The run as schema 7 and older stored it: no variant had a wheel check."""
+    return replace(run, variants=tuple(replace(v, wheel_check=None) for v in run.variants))
+
+
+def test_stored_schema_6_file_loads_without_wheel_checks() -> None:
+    assert json.loads(GOLDEN_V6.read_text())["schema_version"] == 6
+    loaded = storage.load(GOLDEN_V6)
+    assert loaded == _before_wheel_checks(_small_run())
+    assert all(v.wheel_check is None for v in loaded.variants)
+
+
+def test_a_schema_7_file_loads_without_wheel_checks(tmp_path: Path) -> None:
+    # Schema 7 is the version before the wheel check: today's shape without `wheel_check`.
+    data = storage.to_dict(_small_run())
+    data["schema_version"] = 7
+    for variant in data["variants"]:
+        del variant["wheel_check"]
+    loaded = storage.load(_write_json(tmp_path / "v7.json", data))
+    assert loaded == _before_wheel_checks(_small_run())
+
+
+def test_a_schema_8_variant_needs_its_wheel_check_key(tmp_path: Path) -> None:
+    data = storage.to_dict(_small_run())
+    del data["variants"][0]["wheel_check"]
+    path = _write_json(tmp_path / "x.json", data)
+    assert "variants[0]: missing wheel_check" in _error(path)
 
 
 def _before_checked(run: RunResult) -> RunResult:
@@ -320,10 +350,10 @@ def test_corrupt_file_names_the_file(tmp_path: Path) -> None:
 
 
 def test_newer_schema_is_refused(tmp_path: Path) -> None:
-    data = storage.to_dict(sample_run()) | {"schema_version": 7}
+    data = storage.to_dict(sample_run()) | {"schema_version": 9}
     path = _write_json(tmp_path / "x.json", data)
     assert _error(path) == (
-        f"{path}: written by a newer dockerfile-bench (schema 7, this one reads 6)"
+        f"{path}: written by a newer dockerfile-bench (schema 9, this one reads 8)"
     )
 
 

@@ -113,6 +113,19 @@ def _add_run(commands: _Commands) -> None:
     _engine_option(run)
     run.add_argument("--network", help="network mode for builds (lab default: host)")
     run.add_argument("--pip-index-url", metavar="URL", help="package index for pip in builds")
+    wheels = run.add_mutually_exclusive_group()
+    wheels.add_argument(
+        "--wheel-index",
+        metavar="URL",
+        help="package index the wheel check asks whether each requirement has a wheel for "
+        "the base's Python and libc (default: --pip-index-url, else the lab's PyPI proxy in "
+        "the lab, else https://pypi.org/simple/)",
+    )
+    wheels.add_argument(
+        "--no-wheel-check",
+        action="store_true",
+        help="do not ask the package index about wheels (nothing is recorded)",
+    )
     run.add_argument(
         "--lab-base",
         action="append",

@@ -68,6 +68,8 @@ def run(args: argparse.Namespace) -> int:
                 builder=builder,
                 python_version=version,
                 lab_engine=args.lab_engine,
+                wheel_check=not args.no_wheel_check,
+                wheel_index=args.wheel_index,
             )
             progress = ConsoleProgress(total_variants=len(variants))
             result, path, code = benchmark.run(request, progress)

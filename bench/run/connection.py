@@ -10,7 +10,8 @@ from dataclasses import dataclass
 from bench.engine.client import Engine
 from bench.errors import BenchError
 from bench.lab import control
-from bench.lab.paths import ENGINE_NAMES, EngineName, LabPaths
+from bench.lab.paths import ENGINE_NAMES, PYPI_PROXY_URL, EngineName, LabPaths
+from bench.wheels.index import PYPI_SIMPLE_URL
 
 
 @dataclass(frozen=True)
@@ -72,3 +73,16 @@ def build_settings(
         # with "network bridge not found" otherwise).
         network = network or "host"
     return BuildSettings(settings, network)
+
+
+def wheel_index(
+    connection: Connection, *, chosen: str | None = None, pip_index_url: str | None = None
+) -> str:
+    """The index the wheel check asks: the one chosen (`--wheel-index`), else the builds'
+    own (`--pip-index-url`), else the lab's PyPI proxy in the lab (what pip in a stand-in
+    base asks), else PyPI."""
+    if chosen:
+        return chosen
+    if pip_index_url:
+        return pip_index_url
+    return PYPI_PROXY_URL if connection.mode == "lab" else PYPI_SIMPLE_URL

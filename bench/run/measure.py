@@ -30,6 +30,7 @@ from bench.models import (
     Scenario,
     SmokeResult,
     VariantResult,
+    WheelCheck,
 )
 from bench.run import phases
 from bench.run.scratch import ScratchCopies
@@ -143,6 +144,9 @@ class Harness:
     # (bench/run/analysis_phase.py); it comes as soon as the cold builds are, so a later
     # crash of this variant's measurement does not lose it.
     analyse_later: Callable[[PendingAnalysis], None]
+    # The variant's wheel check (bench/wheels/check.py), made before its builds: asking the
+    # index is network work, never inside a timed build. Never raises. None: not checked.
+    check_wheels: Callable[[Variant], WheelCheck] | None = None
 
 
 @dataclass(frozen=True)
@@ -156,12 +160,17 @@ class BuildTarget:
 
 def measure_variant(harness: Harness, variant: Variant) -> VariantResult:
     """All scenarios for one variant. A failure becomes data; only BenchError escapes."""
+    wheel_check = None
+    if harness.check_wheels is not None:
+        with harness.clock.phase(phases.WHEELS):
+            wheel_check = harness.check_wheels(variant)
     result = VariantResult(
         name=variant.name,
         description=variant.description,
         dockerfile=str(variant.dockerfile),
         status="ok",
         context=measure_context(variant.context, variant.dockerfile),
+        wheel_check=wheel_check,
     )
     harness.checkpoint(result)
     named = base_images(variant.dockerfile, harness.options.build_args)

@@ -15,6 +15,7 @@ from contextlib import contextmanager
 SETUP = "setup"  # engine, provenance, base labels
 SCRATCH = "scratch copies"  # copying the context and removing the copy
 ANALYSIS = "layer analysis"  # image inspection and the docker save pass (compressed size)
+WHEELS = "wheel check"  # asking the package index about each requirement's wheels
 SMOKE = "smoke test"  # the whole smoke test; only its time to healthy is timed
 WARM_UP = "warm-up builds"  # untimed cached builds that fix the cache state
 SAVING = "saving results"  # atomic JSON writes after every measurement

@@ -28,10 +28,16 @@ from bench.lab.paths import EngineName
 from bench.lab.standins import lab_registry_serves
 from bench.layers.sizecache import SizeCache
 from bench.manifest import Manifest, Variant
-from bench.models import ImageAnalysis, Provenance, RunResult, VariantResult
+from bench.models import ImageAnalysis, Provenance, RunResult, VariantResult, WheelCheck
 from bench.run import phases
 from bench.run.analysis_phase import analyse_pending, with_analysis
-from bench.run.connection import BuildSettings, Connection, build_settings, connect
+from bench.run.connection import (
+    BuildSettings,
+    Connection,
+    build_settings,
+    connect,
+    wheel_index,
+)
 from bench.run.measure import (
     Harness,
     PendingAnalysis,
@@ -43,6 +49,7 @@ from bench.run.measure import (
 )
 from bench.run.scratch import ScratchCopies
 from bench.run.workbench import DockerWorkbench
+from bench.wheels.check import WheelChecker
 
 
 class Terminated(BaseException):
@@ -61,6 +68,10 @@ class RunRequest:
     builder: str = "sdk"  # sdk: the engine's classic builder; buildkit: the docker CLI
     python_version: str | None = None
     lab_engine: EngineName | None = None  # None: DOCKER_HOST, else the lab's default engine
+    # The wheel check (bench/wheels/): off unless asked for (`bench run` asks by default);
+    # wheel_index None: the index the builds use (bench/run/connection.py's wheel_index).
+    wheel_check: bool = False
+    wheel_index: str | None = None
 
 
 def new_run_id() -> str:
@@ -164,6 +175,7 @@ class Session:
                 request.options, build_args=settings.build_args, keep_images=request.keep_images
             )
             builder = self._builder(connection)
+            self._wheels = self._wheel_checker(connection)
             self._cache_before = self._build_cache_ids(builder, connection.mode)
             self.bench = self._workbench(builder, connection, settings.network)
             self._provenance = self._describe(connection.mode, settings.network, builder)
@@ -173,6 +185,14 @@ class Session:
         self._scratch = ScratchCopies(self.run_id, self.clock)
         self._pending: list[PendingAnalysis] = []
         self._harness = self._new_harness()
+
+    def _wheel_checker(self, connection: Connection) -> WheelChecker | None:
+        if not self.request.wheel_check:
+            return None
+        index = wheel_index(
+            connection, chosen=self.request.wheel_index, pip_index_url=self.request.pip_index_url
+        )
+        return WheelChecker(index)
 
     def run(self) -> RunResult:
         """Measure every variant, analyse the images, clean up; the complete result."""
@@ -202,6 +222,19 @@ class Session:
             self._scratch,
             checkpoint=self._checkpoint,
             analyse_later=self._analyse_later,
+            check_wheels=None if self._wheels is None else self._check_wheels,
+        )
+
+    def _check_wheels(self, variant: Variant) -> WheelCheck:
+        """The variant's wheel check, with credentials in the index's URL never recorded."""
+        assert self._wheels is not None
+        check = self._wheels.check(
+            variant.dockerfile, variant.requirements, self.options.build_args
+        )
+        return replace(
+            check,
+            index_url=redaction.redact(check.index_url),
+            skipped_reason=redaction.redact(check.skipped_reason) if check.skipped_reason else None,
         )
 
     def _builder(self, connection: Connection) -> BuildKitBuilder | None:
@@ -257,7 +290,7 @@ class Session:
             cpu_count=os.cpu_count() or 0,
             git_sha=_git_sha(self.request.manifest.path.parent),
             started_utc=_utc_now(),
-            options=_recorded_options(self.request, self.options, network),
+            options=_recorded_options(self.request, self.options, network, self._wheels),
         )
 
     def _save(self, complete: bool = False) -> RunResult:
@@ -434,7 +467,7 @@ def _bases(
 
 
 def _recorded_options(
-    request: RunRequest, options: RunOptions, network: str | None
+    request: RunRequest, options: RunOptions, network: str | None, wheels: WheelChecker | None
 ) -> tuple[tuple[str, str], ...]:
     recorded = {
         "manifest": str(request.manifest.path),
@@ -449,4 +482,6 @@ def _recorded_options(
     }
     if options.lab_bases:  # recorded only when used: runs without it read as before
         recorded[basemap.OPTION] = basemap.recorded(options.lab_bases)
+    if wheels is not None:  # likewise
+        recorded["wheel_index"] = redaction.redact(wheels.index_url)
     return tuple(sorted(recorded.items()))

@@ -7,7 +7,7 @@ from typing import cast
 
 from bench.engine.client import Engine
 from bench.lab.paths import LabPaths
-from bench.run.connection import BuildSettings, Connection, build_settings
+from bench.run.connection import BuildSettings, Connection, build_settings, wheel_index
 
 PATHS = LabPaths(Path("/lab"), Path("/cache"))
 NO_ENGINE = cast(Engine, object())  # build_settings never talks to the engine
@@ -43,3 +43,12 @@ def test_the_callers_build_args_are_copied_not_changed() -> None:
     given = {"A": "1"}
     build_settings(_connection("lab"), build_args=given)
     assert given == {"A": "1"}
+
+
+def test_the_wheel_check_asks_the_index_the_builds_use() -> None:
+    assert wheel_index(_connection("online")) == "https://pypi.org/simple/"
+    # pip in a stand-in base asks the lab's PyPI proxy (its /etc/pip.conf).
+    assert wheel_index(_connection("lab")) == "http://127.0.0.1:5081/index/"
+    assert wheel_index(_connection("lab"), pip_index_url="http://i/") == "http://i/"
+    chosen = wheel_index(_connection("lab"), chosen="http://w/", pip_index_url="http://i/")
+    assert chosen == "http://w/"

@@ -19,7 +19,9 @@ from bench.run import session
 from bench.run.connection import Connection
 from bench.run.measure import RunOptions
 from bench.run.progress import SilentProgress
+from bench.wheels.check import WheelChecker
 from tests.unit.fakes import FakeWorkbench
+from tests.unit.wheel_index import INDEX_URL, FakeIndex, sample_files
 
 
 class FakeEngine:
@@ -229,3 +231,39 @@ def test_a_crashed_analysis_fails_only_its_row(
     ]
     assert result.variants[1].image is not None
     assert result.variants[1].image.compressed_bytes is not None
+
+
+def test_a_run_records_each_variants_wheel_check(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    run = Run(monkeypatch, tmp_path, Bench())
+    index = FakeIndex(sample_files())
+    monkeypatch.setattr(session, "WheelChecker", lambda url: WheelChecker(url, index))
+    loaded = manifest.load()
+    request = session.RunRequest(
+        loaded,
+        loaded.select(["slim", "alpine"]),
+        RunOptions(repeat=1),
+        run.out,
+        wheel_check=True,
+        wheel_index=INDEX_URL,
+    )
+    result, path, _ = session.run(request, SilentProgress())
+    checks = {v.name: v.wheel_check for v in storage.load(path).variants}
+    slim, alpine = checks["slim"], checks["alpine"]
+    assert slim is not None and slim.platform == "manylinux" and slim.without_wheel == ()
+    assert alpine is not None and alpine.platform == "musllinux"
+    assert [p.name for p in alpine.without_wheel] == ["scikit-learn"]
+    assert dict(result.provenance.options)["wheel_index"] == INDEX_URL
+    assert "wheel check" in dict(result.harness_seconds)
+    assert len(index.asked) == 19  # both variants share one requirements file
+
+
+def test_without_the_wheel_check_nothing_is_asked_or_recorded(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    run = Run(monkeypatch, tmp_path, Bench())
+    result, _, _ = run("slim")
+    assert result.variants[0].wheel_check is None
+    assert "wheel_index" not in dict(result.provenance.options)
+    assert "wheel check" not in dict(result.harness_seconds)

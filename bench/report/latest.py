@@ -13,6 +13,7 @@ from bench.models import SCENARIO_LABELS, Layer, RunResult, Sample, VariantResul
 from bench.report import layers as report_layers
 from bench.report import markup, paths
 from bench.report.markup import Row
+from bench.report.wheels import not_representative, wheels_section
 from bench.stats import MIN_SAMPLES, UNSTABLE_CV, Summary, is_unstable, small_sample, summarize
 from bench.units import format_bytes, format_percent, format_seconds
 
@@ -39,6 +40,7 @@ def render_markdown(runs: Sequence[RunResult], chart_paths: dict[str, str] | Non
     with_run = len(runs) > 1
     sections: list[tuple[str, _Section]] = [
         ("size", _size_section),
+        ("wheels", wheels_section),
         ("groups", report_layers.groups_section),
         ("timing", _timing_section),
         ("saved", _saved_section),
@@ -131,7 +133,7 @@ def _size_section(rows: list[Row], with_run: bool) -> str:
         "Image size per base",
         "The image each variant's cold build produced, and whether that image runs.",
         table,
-        _size_definitions(engine_column),
+        _size_definitions(engine_column, any(not_representative(*row) for row in rows)),
     )
 
 
@@ -144,6 +146,8 @@ def _size_cells(run: RunResult, variant: VariantResult, engine_column: bool) -> 
         f"`{image.base_image}`"
         + (f" (lab: `{mapped}`)" if mapped else "")  # --lab-base
         + (" (stand-in)" if image.base_is_standin else "")
+        # Built on a glibc stand-in, while real Alpine would compile packages from source.
+        + (" **not representative** (see Wheels)" if not_representative(run, variant) else "")
     )
     compressed = (
         "not measured" if image.compressed_bytes is None else format_bytes(image.compressed_bytes)
@@ -162,14 +166,23 @@ def _size_cells(run: RunResult, variant: VariantResult, engine_column: bool) -> 
     ]
 
 
-def _size_definitions(engine_column: bool) -> str:
+def _size_definitions(engine_column: bool, flagged: bool) -> str:
     return markup.definitions(
         (
             "variant",
             "the Dockerfile variant (listed above); `(failed)` when it did not "
             "build or its image does not run",
         ),
-        ("base image", "the final stage's `FROM` image; `(stand-in)` when the lab built it"),
+        (
+            "base image",
+            "the final stage's `FROM` image; `(stand-in)` when the lab built it"
+            + (
+                "; **not representative** when the stand-in is glibc while the real base is "
+                "musl and a package there has no wheel (see Wheels for each base's platform)"
+                if flagged
+                else ""
+            ),
+        ),
         (
             "image size",
             "unpacked: the sum of the layers' contents, base layers included, as "

@@ -15,6 +15,7 @@ from bench.report.diff import Change, ImageDiff, diff_analyses
 from bench.report.layers import kind_totals
 from bench.report.notes_text import LANGUAGES
 from bench.report.notes_text.template import Language, NotesText
+from bench.report.wheels import LIBC, done_check, from_source, not_installable, not_representative
 from bench.stats import Summary, summarize
 from bench.units import format_bytes, format_seconds
 
@@ -157,8 +158,10 @@ def _size_section(run: RunResult, rows: list[SizeRow], text: NotesText) -> str:
         if row.variant.status != "ok":
             # It built, but failed later (its smoke test): a size alone would read as a success.
             size += f" ({_absent(row.variant, text)})"
+        if not_representative(run, row.variant):
+            size += text.not_representative_mark
         body.append([row.label, size, compressed])
-    sentences = _size_sentences(rows, text)
+    sentences = _size_sentences(run, rows, text)
     return "\n\n".join(
         [
             text.size_heading,
@@ -169,7 +172,7 @@ def _size_section(run: RunResult, rows: list[SizeRow], text: NotesText) -> str:
     )
 
 
-def _size_sentences(rows: list[SizeRow], text: NotesText) -> list[str]:
+def _size_sentences(run: RunResult, rows: list[SizeRow], text: NotesText) -> list[str]:
     measured = [row for row in rows if row.variant.image is not None]
     if not measured:
         return [text.size_none]
@@ -205,10 +208,49 @@ def _size_sentences(rows: list[SizeRow], text: NotesText) -> list[str]:
             )
         )
     for row in measured:
+        sentences += _wheel_sentences(row, text)
         image = row.variant.image
         # The lab's alpine stand-in is glibc (bench/lab/standins/python-alpine.Dockerfile).
         if image is not None and image.base_is_standin and "alpine" in image.base_image:
-            sentences.append(text.alpine_standin.format(label=row.label))
+            check = done_check(row.variant)
+            if not_representative(run, row.variant):
+                template = text.alpine_not_representative
+            elif check is not None and check.platform == "musllinux":
+                template = text.alpine_standin_all_wheels
+            else:
+                template = text.alpine_standin
+            sentences.append(template.format(label=row.label))
+    return sentences
+
+
+def _wheel_sentences(row: SizeRow, text: NotesText) -> list[str]:
+    """What the wheel check found for the row's real base: the packages that compile from
+    source there (said for any base), or that there are none (said for musl, the trap)."""
+    check = done_check(row.variant)
+    if check is None or check.platform is None:
+        return []
+    total = len(check.packages)
+    built, stuck = from_source(check), not_installable(check)
+    sentences = []
+    if built:
+        template = text.wheels_missing_one if len(built) == 1 else text.wheels_missing
+        sentences.append(
+            template.format(
+                label=row.label,
+                libc=LIBC[check.platform],
+                count=len(built),
+                total=total,
+                packages=text.list_separator.join(p.name for p in built),
+            )
+        )
+    if stuck:
+        sentences.append(
+            text.wheels_not_installable.format(
+                packages=text.list_separator.join(p.name for p in stuck)
+            )
+        )
+    if not built and not stuck and check.platform == "musllinux":
+        sentences.append(text.wheels_all_musl.format(label=row.label, total=total))
     return sentences
 
 

@@ -17,6 +17,7 @@ from bench.models import (
     ImageResult,
     Layer,
     LayerAnalysis,
+    PackageWheel,
     Provenance,
     PullOutcome,
     RunResult,
@@ -25,6 +26,8 @@ from bench.models import (
     SmokeResult,
     VariantResult,
     WastedPath,
+    WheelCheck,
+    WheelPlatform,
 )
 
 RUN_ID = "20261124T101502Z-3fa9c1"
@@ -340,6 +343,71 @@ BROKEN_ERROR = (
 )
 
 
+# The wheel check as the lab's PyPI proxy would answer it, for variants/app/requirements.txt
+# (tests/unit/wheel_index.py has the same facts as an index).
+WHEEL_INDEX = "http://127.0.0.1:5081/index/"
+_PINS = (
+    ("annotated-doc", "0.0.7"),
+    ("annotated-types", "0.8.0"),
+    ("anyio", "4.16.0"),
+    ("click", "8.5.1"),
+    ("fastapi", "0.164.0"),
+    ("h11", "0.16.0"),
+    ("idna", "3.20"),
+    ("joblib", "1.5.3"),
+    ("numpy", "2.3.5"),
+    ("opentelemetry-api", "1.45.2"),
+    ("pydantic", "2.14.4"),
+    ("pydantic-core", "2.50.5"),
+    ("scikit-learn", "1.8.0"),
+    ("scipy", "1.16.3"),
+    ("starlette", "1.10.0"),
+    ("threadpoolctl", "3.8.0"),
+    ("typing-extensions", "4.16.0"),
+    ("typing-inspection", "0.4.5"),
+    ("uvicorn", "0.53.0"),
+)
+_COMPILED = {
+    "manylinux": {
+        "numpy": "manylinux_2_27_x86_64.manylinux_2_28_x86_64",
+        "pydantic-core": "manylinux_2_17_x86_64.manylinux2014_x86_64",
+        "scikit-learn": "manylinux_2_27_x86_64.manylinux_2_28_x86_64",
+        "scipy": "manylinux_2_27_x86_64.manylinux_2_28_x86_64",
+    },
+    # scikit-learn publishes no musllinux wheel: pip builds its sdist.
+    "musllinux": {
+        "numpy": "musllinux_1_2_x86_64",
+        "pydantic-core": "musllinux_1_1_x86_64",
+        "scipy": "musllinux_1_2_x86_64",
+    },
+}
+
+
+def _package(name: str, version: str, platform: WheelPlatform) -> PackageWheel:
+    stem = name.replace("-", "_")
+    compiled = {"numpy", "pydantic-core", "scikit-learn", "scipy"}
+    if name not in compiled:
+        return PackageWheel(name, version, "pinned", "wheel", f"{stem}-{version}-py3-none-any.whl")
+    tag = _COMPILED[platform].get(name)
+    if tag is None:
+        return PackageWheel(name, version, "pinned", "sdist")
+    return PackageWheel(name, version, "pinned", "wheel", f"{stem}-{version}-cp311-cp311-{tag}.whl")
+
+
+def wheel_check(base: str) -> WheelCheck:
+    """The check of a variant whose final base is `base` (python:3.11, -slim or -alpine)."""
+    musl = base.endswith("-alpine")
+    platform: WheelPlatform = "musllinux" if musl else "manylinux"
+    return WheelCheck(
+        index_url=WHEEL_INDEX,
+        base_image=base,
+        python_version="3.11",
+        platform=platform,
+        platform_tag="musllinux_1_2_x86_64" if musl else "manylinux_2_36_x86_64",
+        packages=tuple(_package(name, version, platform) for name, version in _PINS),
+    )
+
+
 def steps(variant: str, scenario: str) -> tuple[BuildStep, ...]:
     """The steps a scenario's build reports, as the classic builder would."""
     instructions = INSTRUCTIONS[variant]
@@ -399,6 +467,7 @@ def _variant(name: str) -> VariantResult:
         )
         if alpine
         else SMOKE_OK,
+        wheel_check=wheel_check(BASES[name]),
     )
 
 
@@ -469,6 +538,7 @@ def provenance() -> Provenance:
             ("repeat", "3"),
             ("scenarios", "pull,cold,edit,noop"),
             ("variants", "full,slim,alpine,multistage,naive,broken"),
+            ("wheel_index", WHEEL_INDEX),
         ),
     )
 

@@ -27,6 +27,7 @@ from bench.models import (
     Scenario,
     SizeGroup,
     VariantResult,
+    WheelCheck,
 )
 from bench.report.diff import diff_analyses, diff_variants, render_diff
 from bench.report.layers import kind_totals
@@ -269,7 +270,7 @@ def test_a_failed_variant_shows_its_reason(
     # alpine built but its smoke test failed: its size says so.
     size_table = _tables(notes)[0]
     alpine = next(row for row in size_table if row[0] == "python:3.11-alpine")
-    assert alpine[1].endswith(f"({failed.split(':')[0]}: smoke test)")
+    assert f"({failed.split(':')[0]}: smoke test)" in alpine[1]
     assert not_measured not in notes
 
 
@@ -487,3 +488,93 @@ def test_diff_command_without_results_file(
     missing = tmp_path / "missing.json"
     assert main(["diff", "slim", "full", "--results", str(missing)]) == 2
     assert capsys.readouterr().err == f"error: {missing}: no such results file\n"
+
+
+# The wheel check -------------------------------------------------------------------------------
+
+
+def _alpine_check(run: RunResult) -> WheelCheck:
+    check = _variant(run, "alpine").wheel_check
+    assert check is not None
+    return check
+
+
+def _size_text(notes: str, heading: str) -> str:
+    return _section(notes, heading).split("\n\n")[1]
+
+
+@pytest.mark.parametrize(
+    ("language", "heading", "sentence", "mark"),
+    [
+        (
+            "en",
+            "### Image size by base image",
+            "On python:3.11-alpine (musl), 1 of 19 packages has no wheel: scikit-learn will be "
+            "compiled from source.",
+            "(not representative of real Alpine)",
+        ),
+        (
+            "ko",
+            "### 이미지 크기 비교",
+            "python:3.11-alpine(musl)에서는 패키지 19개 중 1개에 휠이 없어, scikit-learn "
+            "패키지는 소스에서 컴파일됩니다.",
+            "(실제 Alpine을 대표하지 않음)",
+        ),
+    ],
+)
+def test_the_alpine_row_names_what_compiles_from_source(
+    language: Language, heading: str, sentence: str, mark: str
+) -> None:
+    notes = render_notes([sample_run()], language)
+    assert sentence in _size_text(notes, heading)
+    alpine = next(row for row in _tables(notes)[0] if row[0] == "python:3.11-alpine")
+    assert alpine[1].endswith(mark)
+    # No other row is marked: slim's and full's checks found a wheel for everything.
+    assert sum(mark in cell for table in _tables(notes) for row in table for cell in row) == 1
+
+
+def test_the_wheel_sentence_is_made_from_the_results() -> None:
+    run = sample_run()
+    check = _alpine_check(run)
+    two = tuple(
+        replace(p, verdict="sdist", wheel_file=None) if p.name in ("numpy", "scikit-learn") else p
+        for p in check.packages[1:]
+    )
+    changed = _with_variant(run, "alpine", wheel_check=replace(check, packages=two))
+    notes = render_notes([changed], "en")
+    assert (
+        "On python:3.11-alpine (musl), 2 of 18 packages have no wheel: numpy, scikit-learn "
+        "will be compiled from source." in notes
+    )
+
+
+def test_without_a_check_the_alpine_row_names_no_package() -> None:
+    run = _with_variant(sample_run(), "alpine", wheel_check=None)
+    headings: dict[Language, str] = {
+        "en": "### Image size by base image",
+        "ko": "### 이미지 크기 비교",
+    }
+    for language, heading in headings.items():
+        assert "scikit-learn" not in _size_text(render_notes([run], language), heading)
+    english = render_notes([run], "en")
+    assert "this run did not check which" in english
+    assert "(not representative of real Alpine)" not in english
+
+
+def test_every_musllinux_wheel_there_or_a_real_base_is_not_flagged() -> None:
+    run = sample_run()
+    check = _alpine_check(run)
+    wheels = tuple(
+        replace(p, verdict="wheel", wheel_file=p.wheel_file or "x.whl") for p in (check.packages)
+    )
+    all_there = render_notes(
+        [_with_variant(run, "alpine", wheel_check=replace(check, packages=wheels))], "en"
+    )
+    assert "all 19 packages have a musllinux wheel: nothing is compiled" in all_there
+    assert "not representative" not in all_there
+    alpine = _variant(run, "alpine")
+    assert alpine.image is not None
+    real = _with_variant(run, "alpine", image=replace(alpine.image, base_is_standin=False))
+    real_notes = render_notes([real], "en")
+    assert "scikit-learn will be compiled from source" in real_notes
+    assert "not representative" not in real_notes

@@ -95,6 +95,7 @@ def test_sections_in_order() -> None:
     ]
     assert headings == [
         "## Image size per base",
+        "## Wheels for each base's platform",
         "## What is big",
         "## First build vs rebuild after a code edit",
         "## Size saved vs full",

@@ -38,6 +38,17 @@ def _small_run() -> RunResult:
     return replace(run, variants=tuple(v for v in run.variants if v.name in ("slim", "broken")))
 
 
+def _old_run() -> RunResult:
+    """_small_run as the stored schema 1-6 files hold it: made before the wheel check."""
+    run = _small_run()
+    options = tuple(item for item in run.provenance.options if item[0] != "wheel_index")
+    return replace(
+        run,
+        provenance=replace(run.provenance, options=options),
+        variants=tuple(replace(v, wheel_check=None) for v in run.variants),
+    )
+
+
 def _write_json(path: Path, data: Any) -> Path:
     path.write_text(json.dumps(data))
     return path
@@ -105,7 +116,7 @@ def _before_wheel_checks(run: RunResult) -> RunResult:
 def test_stored_schema_6_file_loads_without_wheel_checks() -> None:
     assert json.loads(GOLDEN_V6.read_text())["schema_version"] == 6
     loaded = storage.load(GOLDEN_V6)
-    assert loaded == _before_wheel_checks(_small_run())
+    assert loaded == _old_run()
     assert all(v.wheel_check is None for v in loaded.variants)
 
 
@@ -139,14 +150,14 @@ def _before_checked(run: RunResult) -> RunResult:
 
 def test_stored_schema_4_file_loads_with_the_old_smoke_check() -> None:
     assert json.loads(GOLDEN_V4.read_text())["schema_version"] == 4
-    assert storage.load(GOLDEN_V4) == _before_checked(_small_run())
+    assert storage.load(GOLDEN_V4) == _before_checked(_old_run())
 
 
 def test_stored_schema_5_file_loads_without_a_buildkit_client() -> None:
     # Before schema 6 the BuildKit client was not recorded: null, whatever the builder.
     assert json.loads(GOLDEN_V5.read_text())["schema_version"] == 5
     loaded = storage.load(GOLDEN_V5)
-    assert loaded == _small_run()
+    assert loaded == _old_run()
     assert loaded.provenance.engine.buildkit_version is None
 
 
@@ -199,7 +210,7 @@ def test_stored_schema_3_file_loads_as_from_a_graph_driver_engine() -> None:
     # Before schema 4 every result came from a graph-driver engine, whose Size is unpacked.
     assert json.loads(GOLDEN_V3.read_text())["schema_version"] == 3
     loaded = storage.load(GOLDEN_V3)
-    assert loaded == _without_listening(_small_run())
+    assert loaded == _without_listening(_old_run())
     assert loaded.provenance.engine.image_store == "graphdriver"
     images = [v.image for v in loaded.variants if v.image is not None]
     assert images and all(
@@ -209,7 +220,7 @@ def test_stored_schema_3_file_loads_as_from_a_graph_driver_engine() -> None:
 
 def test_stored_schema_2_file_loads_without_harness_phases() -> None:
     assert json.loads(GOLDEN_V2.read_text())["schema_version"] == 2
-    assert storage.load(GOLDEN_V2) == replace(_without_listening(_small_run()), harness_seconds=())
+    assert storage.load(GOLDEN_V2) == replace(_without_listening(_old_run()), harness_seconds=())
 
 
 def _without_analysis(run: RunResult) -> RunResult:
@@ -225,9 +236,7 @@ def _without_analysis(run: RunResult) -> RunResult:
 def test_stored_schema_1_file_still_loads_without_analysis() -> None:
     assert json.loads(GOLDEN_V1.read_text())["schema_version"] == 1
     loaded = storage.load(GOLDEN_V1)
-    assert loaded == replace(
-        _without_analysis(_without_listening(_small_run())), harness_seconds=()
-    )
+    assert loaded == replace(_without_analysis(_without_listening(_old_run())), harness_seconds=())
     assert all(v.image is None or v.image.analysis is None for v in loaded.variants)
 
 

@@ -56,8 +56,33 @@ TEXT = NotesText(
     alpine_standin=(
         "The {label} row is the lab's stand-in: Alpine-sized but built on glibc, not musl, so pip "
         "installed the same manylinux wheels as on Debian. On real Alpine pip needs musllinux "
-        "wheels and, where a package has none (scikit-learn), compiles it: its row is not "
-        "representative of real Alpine."
+        "wheels and compiles any package that has none; this run did not check which (no wheel "
+        "check in its results), so the row may not represent real Alpine."
+    ),
+    alpine_not_representative=(
+        "The {label} row is the lab's stand-in: Alpine-sized but built on glibc, not musl, so "
+        "pip installed manylinux wheels and compiled nothing. Real Alpine would compile the "
+        "packages above from source, so this row's size and build time are **not "
+        "representative** of real Alpine."
+    ),
+    alpine_standin_all_wheels=(
+        "The {label} row is the lab's stand-in (glibc, not musl); every package has a "
+        "musllinux wheel, so real Alpine installs wheels too, though not the same files."
+    ),
+    not_representative_mark=" (not representative of real Alpine)",
+    wheels_missing_one=(
+        "On {label} ({libc}), {count} of {total} packages has no wheel: {packages} will be "
+        "compiled from source."
+    ),
+    wheels_missing=(
+        "On {label} ({libc}), {count} of {total} packages have no wheel: {packages} will be "
+        "compiled from source."
+    ),
+    wheels_not_installable=(
+        "The index the check asked has nothing installable (no wheel, no sdist) for {packages}."
+    ),
+    wheels_all_musl=(
+        "On {label} (musl), all {total} packages have a musllinux wheel: nothing is compiled."
     ),
     time_heading="### Build time",
     time_situation="Situation",

@@ -58,8 +58,36 @@ TEXT = NotesText(
     alpine_standin=(
         "여기서 {label} 행은 실습 환경의 대체 이미지입니다. 크기는 Alpine 수준이지만 musl이 "
         "아닌 glibc 기반이라, pip이 Debian과 똑같은 manylinux 휠을 설치했습니다. 실제 "
-        "Alpine에서는 musllinux 휠이 필요하고, 휠이 없는 패키지(scikit-learn)는 소스에서 "
-        "컴파일하므로 이 행은 실제 Alpine을 대표하지 않습니다."
+        "Alpine에서는 musllinux 휠이 필요하고 휠이 없는 패키지는 소스에서 컴파일하는데, 이번 "
+        "실행 결과에는 휠 검사가 없어 어떤 패키지가 그런지 알 수 없습니다. 따라서 이 행은 "
+        "실제 Alpine을 대표하지 않을 수 있습니다."
+    ),
+    alpine_not_representative=(
+        "여기서 {label} 행은 실습 환경의 대체 이미지입니다. 크기는 Alpine 수준이지만 musl이 "
+        "아닌 glibc 기반이라, pip이 manylinux 휠을 설치했고 컴파일한 패키지는 없습니다. "
+        "실제 Alpine에서는 위 패키지를 소스에서 컴파일해야 하므로, 이 행의 크기와 빌드 "
+        "시간은 실제 Alpine을 **대표하지 않습니다**."
+    ),
+    alpine_standin_all_wheels=(
+        "여기서 {label} 행은 실습 환경의 대체 이미지(musl이 아닌 glibc 기반)입니다. 모든 "
+        "패키지에 musllinux 휠이 있으므로 실제 Alpine에서도 휠로 설치되지만, 설치되는 "
+        "파일은 다릅니다."
+    ),
+    not_representative_mark=" (실제 Alpine을 대표하지 않음)",
+    wheels_missing_one=(
+        "{label}({libc})에서는 패키지 {total}개 중 {count}개에 휠이 없어, {packages} 패키지는 "
+        "소스에서 컴파일됩니다."
+    ),
+    wheels_missing=(
+        "{label}({libc})에서는 패키지 {total}개 중 {count}개에 휠이 없어, {packages} "
+        "패키지는 소스에서 컴파일됩니다."
+    ),
+    wheels_not_installable=(
+        "검사한 인덱스에는 {packages} 패키지를 설치할 파일(휠도 sdist도)이 없습니다."
+    ),
+    wheels_all_musl=(
+        "{label}(musl)에서도 패키지 {total}개 모두 musllinux 휠이 있어, 소스에서 컴파일할 "
+        "패키지가 없습니다."
     ),
     time_heading="### 빌드 시간 비교",
     time_situation="상황",

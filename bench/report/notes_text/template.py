@@ -45,7 +45,15 @@ class NotesText:
     size_why: str  # {largest} {largest_base} {smallest} {smallest_base} {top_min} {top_max}
     size_single: str  # {label} {size}
     size_none: str
-    alpine_standin: str  # {label}
+    alpine_standin: str  # {label}: the run did not check wheels
+    # The wheel check (bench/wheels/): the real base's libc ("glibc", "musl") is {libc}.
+    alpine_not_representative: str  # {label}: a package has no musllinux wheel
+    alpine_standin_all_wheels: str  # {label}: every package has a musllinux wheel
+    not_representative_mark: str  # appended to the size cell of such a row
+    wheels_missing_one: str  # {label} {libc} {count} {total} {packages}: {count} is 1
+    wheels_missing: str  # {label} {libc} {count} {total} {packages}
+    wheels_not_installable: str  # {packages}: no wheel and no sdist on the index asked
+    wheels_all_musl: str  # {label} {total}
 
     # Build time -----------------------------------------------------------------------------
     time_heading: str

@@ -119,9 +119,16 @@ class WheelChecker:
         wanted = list(dict.fromkeys(names))
         missing = [name for name in wanted if name not in self._answers]
         if missing:
-            with ThreadPoolExecutor(max_workers=min(WORKERS, len(missing))) as pool:
-                for name, answer in zip(missing, pool.map(self._one, missing), strict=True):
-                    self._answers[name] = answer
+            # One project first: an index that does not answer then costs one timeout, not
+            # one per project, and the rest of the run is told the same without asking.
+            first = self._answers[missing[0]] = self._one(missing[0])
+            rest = missing[1:]
+            if isinstance(first, IndexUnavailable):
+                self._answers.update(dict.fromkeys(rest, first))
+            elif rest:
+                with ThreadPoolExecutor(max_workers=min(WORKERS, len(rest))) as pool:
+                    for name, answer in zip(rest, pool.map(self._one, rest), strict=True):
+                        self._answers[name] = answer
         return {name: self._answers[name] for name in wanted}
 
     def _one(self, name: str) -> _Answer:

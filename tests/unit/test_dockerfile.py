@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bench.context.dockerfile import base_images
+from bench.context.dockerfile import base_images, final_base
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -34,3 +34,20 @@ def test_stages_scratch_and_untagged_images(tmp_path: Path) -> None:
         "busybox:latest",
         "registry.example:5000/team/app:1",
     ]
+
+
+def test_the_final_base_follows_stage_names(tmp_path: Path) -> None:
+    dockerfile = tmp_path / "Dockerfile"
+    dockerfile.write_text(
+        "ARG PY=3.12\n"
+        "FROM python:${PY}-alpine AS deps\n"
+        "FROM python:${PY} AS build\n"
+        "FROM deps AS final\n"
+    )
+    assert final_base(dockerfile) == "python:3.12-alpine"
+    assert final_base(dockerfile, {"PY": "3.13"}) == "python:3.13-alpine"
+    assert final_base(REPO / "variants" / "multistage" / "Dockerfile") == "python:3.11-slim"
+    dockerfile.write_text("FROM golang:1.23 AS build\nFROM scratch\n")
+    assert final_base(dockerfile) is None
+    dockerfile.write_text("FROM debian\n")
+    assert final_base(dockerfile) == "debian:latest"

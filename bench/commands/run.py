@@ -16,6 +16,7 @@ from bench.report import latest as report
 from bench.report.charts import write_charts
 from bench.report.engines import render_engines
 from bench.report.matrix import render_matrix
+from bench.report.wheels import summary as wheel_summary
 from bench.run import session as benchmark
 from bench.run.measure import RunOptions
 from bench.run.progress import ConsoleProgress
@@ -193,3 +194,6 @@ def _print_summary(result: RunResult) -> None:
         size = format_bytes(variant.image.size_bytes) if variant.image else "-"
         status = "ok" if variant.status == "ok" else f"{variant.status}: {variant.reason}"
         print(f"  {variant.name:12} {size:>9}  {status}", file=sys.stdout)
+        wheels = wheel_summary(result, variant)
+        if wheels:
+            print(f"  {'':12} {'':>9}  {wheels.replace('**', '')}", file=sys.stdout)

@@ -137,14 +137,18 @@ def read(path: Path, environment: Mapping[str, str]) -> Requirements:
                 # Every other option (an index, -c constraints, --hash, binary policies) is
                 # not a requirement.
                 continue
-            why = _elsewhere(requirement)
             try:
-                parsed = Requirement(requirement)
+                parsed: Requirement | None = Requirement(requirement)
             except InvalidRequirement as error:
-                unchecked.append((requirement, why or f"not a requirement pip reads ({error})"))
-                continue
-            if parsed.url is not None:
+                first_line = str(error).splitlines()[0] if str(error) else "invalid"
+                parsed, invalid = None, f"not a requirement pip reads ({first_line})"
+            if parsed is not None and parsed.url is not None:
                 unchecked.append((requirement, "a direct reference (name @ URL), not the index"))
+                continue
+            # A wheel's file name is a valid project name too: pip takes it as a path.
+            why = _elsewhere(requirement.split(";", 1)[0].strip())
+            if parsed is None or why is not None:
+                unchecked.append((requirement, why or invalid))
                 continue
             if parsed.marker is not None and not parsed.marker.evaluate(dict(environment)):
                 continue  # pip ignores it on this platform

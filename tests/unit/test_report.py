@@ -385,3 +385,62 @@ def test_no_machine_paths_in_the_report() -> None:
     assert "- **full** (`full/Dockerfile`)" in markdown
     assert "manifest=variants.toml<br>" in markdown
     assert "unix://~/.local/share/dockerfile-bench/lab/run/docker.sock" in markdown
+
+
+# The wheel check -----------------------------------------------------------------------------
+
+_WHEELS = "Wheels for each base's platform"
+
+
+def test_the_wheel_section_names_what_compiles_from_source() -> None:
+    markdown = render_markdown([sample_run()])
+    assert _row(markdown, _WHEELS, "alpine")[1:] == [
+        "CPython 3.11 on musl (`musllinux_1_2_x86_64`)",
+        "18 of 19",
+        "scikit-learn 1.8.0: compiled from source",
+    ]
+    assert _row(markdown, _WHEELS, "slim")[2:] == ["19 of 19", "none"]
+    assert (
+        "- **alpine**: on musl, 1 of 19 packages has no wheel: scikit-learn will be compiled "
+        "from source; this run built it on the lab's stand-in base" in markdown
+    )
+    assert _row(markdown, "Image size per base", "alpine")[1] == (
+        "`python:3.11-alpine` (stand-in) **not representative** (see Wheels)"
+    )
+    assert "the lab's PyPI proxy: it answers from the index the host's pip uses" in markdown
+
+
+def test_without_any_wheel_check_there_is_no_wheel_section() -> None:
+    run = sample_run()
+    none = replace(run, variants=tuple(replace(v, wheel_check=None) for v in run.variants))
+    markdown = render_markdown([none])
+    assert f"## {_WHEELS}" not in markdown and "not representative" not in markdown
+
+
+def test_a_check_not_made_and_lines_not_from_the_index_say_why() -> None:
+    run = sample_run()
+    slim = _variant(run, "slim")
+    assert slim.wheel_check is not None
+    skipped = replace(
+        slim.wheel_check,
+        python_version=None,
+        platform=None,
+        platform_tag=None,
+        packages=(),
+        skipped_reason="the index did not answer: cannot reach http://i/numpy/",
+    )
+    alpine = _variant(run, "alpine").wheel_check
+    assert alpine is not None
+    unchecked = replace(alpine, unchecked=(("-e .", "editable (-e): not from the index"),))
+    changed = _with_variant(
+        _with_variant(run, "slim", wheel_check=skipped), "alpine", wheel_check=unchecked
+    )
+    markdown = render_markdown([changed])
+    assert _row(markdown, _WHEELS, "slim")[1:] == [
+        "not checked",
+        "not checked: the index did not answer: cannot reach…",
+        "not checked",
+    ]
+    assert "- **slim**: wheels not checked: the index did not answer" in markdown
+    assert "- **alpine**: `-e .` (editable (-e): not from the index)" in markdown
+    _no_empty_cells(markdown)

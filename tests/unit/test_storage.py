@@ -20,7 +20,7 @@ import pytest
 
 from bench import redaction, storage
 from bench.errors import BenchError
-from bench.models import RunResult
+from bench.models import RunResult, WheelCheck
 from tests.unit.sample_results import sample_run
 
 GOLDEN = Path(__file__).parent / "golden" / "results-v8.json"
@@ -486,3 +486,25 @@ def test_save_does_not_redact(tmp_path: Path) -> None:
     path = tmp_path / "run.json"
     storage.save(run, path)
     assert "API_TOKEN=visible" in path.read_text()
+
+
+def test_a_skipped_check_and_unchecked_lines_round_trip(tmp_path: Path) -> None:
+    run = _small_run()
+    slim = run.variants[0]
+    assert slim.wheel_check is not None
+    check = replace(slim.wheel_check, unchecked=(("-e .", "editable (-e): not from the index"),))
+    skipped = WheelCheck("http://i/", "debian:latest", skipped_reason="names no Python version")
+    run = replace(
+        run,
+        variants=(replace(slim, wheel_check=check), replace(run.variants[1], wheel_check=skipped)),
+    )
+    path = tmp_path / "x.json"
+    storage.save(run, path)
+    assert storage.load(path) == run
+
+
+def test_an_unknown_wheel_verdict_is_refused(tmp_path: Path) -> None:
+    data = storage.to_dict(_small_run())
+    data["variants"][0]["wheel_check"]["packages"][0]["verdict"] = "maybe"
+    path = _write_json(tmp_path / "x.json", data)
+    assert "verdict: expected one of 'wheel', 'sdist', 'incompatible', 'absent'" in _error(path)

@@ -124,6 +124,8 @@ def test_includes_options_hashes_and_markers(tmp_path: Path) -> None:
         'pywin32==311; sys_platform == "win32"\n'
         "-e .\n"
         "./wheels/local-1.0-py3-none-any.whl\n"
+        "local-1.0-py3-none-any.whl\n"
+        "not a requirement!\n"
         "demo @ https://example.test/demo-1.0.tar.gz\n"
     )
     read = requirements_file.read(tmp_path / "requirements.txt", _env())
@@ -134,11 +136,14 @@ def test_includes_options_hashes_and_markers(tmp_path: Path) -> None:
         "numpy==2.3.5",
         ('tomli==2.2.1; python_version < "3.12"'),
     ]
-    assert [why for _, why in read.unchecked] == [
+    whys = [why for _, why in read.unchecked]
+    assert whys[:3] == [
         "editable (-e): not from the index",
         "a local path, not from the index",
-        "a direct reference (name @ URL), not the index",
+        "a local path, not from the index",
     ]
+    assert whys[3].startswith("not a requirement pip reads (") and "\n" not in whys[3]
+    assert whys[4:] == ["a direct reference (name @ URL), not the index"]
     on_313 = requirements_file.read(
         tmp_path / "requirements.txt", _env(Target("3.13", "manylinux", 36))
     )

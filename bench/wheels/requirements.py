@@ -137,6 +137,7 @@ def read(path: Path, environment: Mapping[str, str]) -> Requirements:
                 # Every other option (an index, -c constraints, --hash, binary policies) is
                 # not a requirement.
                 continue
+            invalid = ""
             try:
                 parsed: Requirement | None = Requirement(requirement)
             except InvalidRequirement as error:

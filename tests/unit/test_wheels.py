@@ -16,6 +16,7 @@ from typing import ClassVar
 import pytest
 from packaging.requirements import Requirement
 
+from bench import manifest
 from bench.cli import _parser
 from bench.models import PackageWheel, WheelCheck
 from bench.wheels import requirements as requirements_file
@@ -450,3 +451,25 @@ def test_the_run_options_turn_the_check_off_or_point_it_elsewhere() -> None:
     assert parser.parse_args(["run", "--no-wheel-check"]).no_wheel_check
     with pytest.raises(SystemExit):
         parser.parse_args(["run", "--no-wheel-check", "--wheel-index", "x"])
+
+
+def test_the_sample_variants_as_their_manifest_describes_them() -> None:
+    checker = WheelChecker(INDEX_URL, FakeIndex(sample_files()))
+    found = {
+        variant.name: checker.check(variant.dockerfile, variant.requirements, {})
+        for variant in manifest.load().variants
+    }
+    assert {name: [p.name for p in check.without_wheel] for name, check in found.items()} == {
+        "full": [],
+        "slim": [],
+        "alpine": ["scikit-learn"],
+        "multistage": [],
+        "naive": [],
+    }
+    assert {name: (check.platform, len(check.packages)) for name, check in found.items()} == {
+        "full": ("manylinux", 19),
+        "slim": ("manylinux", 19),
+        "alpine": ("musllinux", 19),
+        "multistage": ("manylinux", 19),
+        "naive": ("manylinux", 19),
+    }

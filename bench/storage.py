@@ -38,7 +38,10 @@ from bench.models import RunResult
 #     run (buildx's version line for `docker buildx build --progress=rawjson`, the docker
 #     CLI's for `docker build --progress=plain`), null for the classic builder. Older
 #     files read with null: the client was not recorded (it was always the plain path).
-SCHEMA_VERSION = 6
+#   7 (2026-11): a variant has `dependency_override` ({"installs": [...], "not_installs":
+#     [...]}), the manifest's `[variant.dependency_steps]` correction of the dependency-install
+#     rule, which the report and the gate apply. Older files read with both lists empty.
+SCHEMA_VERSION = 7
 
 # What every smoke test of a schema 1-4 file checked.
 _OLD_SMOKE_CHECKED = "http GET :8000/health, POST :8000/predict -> the label"
@@ -168,6 +171,10 @@ def from_dict(data: object, source: Path) -> RunResult:
 
 def _upgrade(fields: dict[str, Any], version: int) -> dict[str, Any]:
     """An older file's fields in the current shape (the decoder then checks them strictly)."""
+    if version < 7:
+        for variant in fields.get("variants") or []:
+            if isinstance(variant, dict):
+                variant.setdefault("dependency_override", {"installs": [], "not_installs": []})
     if version < 6:
         provenance = fields.get("provenance")
         engine = provenance.get("engine") if isinstance(provenance, dict) else None

@@ -162,6 +162,7 @@ def measure_variant(harness: Harness, variant: Variant) -> VariantResult:
         dockerfile=str(variant.dockerfile),
         status="ok",
         context=measure_context(variant.context, variant.dockerfile),
+        dependency_override=variant.dependency_override,
     )
     harness.checkpoint(result)
     named = base_images(variant.dockerfile, harness.options.build_args)
@@ -417,6 +418,7 @@ def crashed(variant: Variant, error: BaseException) -> VariantResult:
         dockerfile=str(variant.dockerfile),
         status="failed",
         reason=internal_error(error),
+        dependency_override=variant.dependency_override,
     )
 
 
@@ -434,6 +436,7 @@ def skipped(variant: Variant, reason: str) -> VariantResult:
         dockerfile=str(variant.dockerfile),
         status="skipped",
         reason=reason,
+        dependency_override=variant.dependency_override,
     )
 
 

@@ -1,8 +1,8 @@
 """Results files: exact round trips, atomic saves, clear errors for bad files, redaction.
 
-The format golden (golden/results-v6.json) pins the JSON shape of schema 6: if it changes,
+The format golden (golden/results-v7.json) pins the JSON shape of schema 7: if it changes,
 bump SCHEMA_VERSION in bench/storage.py. Regenerate with `UPDATE_GOLDEN=1 pytest tests/unit`.
-golden/results-v1.json to results-v4.json are files as earlier versions wrote them: never
+golden/results-v1.json to results-v6.json are files as earlier versions wrote them: never
 regenerated, they must keep loading.
 """
 
@@ -19,11 +19,13 @@ from typing import Any
 import pytest
 
 from bench import redaction, storage
+from bench.dependencies import NO_OVERRIDE, DependencyOverride
 from bench.errors import BenchError
 from bench.models import RunResult
 from tests.unit.sample_results import sample_run
 
-GOLDEN = Path(__file__).parent / "golden" / "results-v6.json"
+GOLDEN = Path(__file__).parent / "golden" / "results-v7.json"
+GOLDEN_V6 = Path(__file__).parent / "golden" / "results-v6.json"
 GOLDEN_V5 = Path(__file__).parent / "golden" / "results-v5.json"
 GOLDEN_V4 = Path(__file__).parent / "golden" / "results-v4.json"
 GOLDEN_V3 = Path(__file__).parent / "golden" / "results-v3.json"
@@ -81,7 +83,7 @@ def test_top_level_keys() -> None:
         "finished_utc",
         "harness_seconds",
     ]
-    assert data["schema_version"] == storage.SCHEMA_VERSION == 6
+    assert data["schema_version"] == storage.SCHEMA_VERSION == 7
 
 
 def test_format_matches_golden() -> None:
@@ -92,8 +94,25 @@ def test_format_matches_golden() -> None:
     assert text == GOLDEN.read_text(encoding="utf-8"), "JSON format changed: bump the schema"
 
 
-def test_stored_schema_6_file_still_loads() -> None:
+def test_stored_schema_7_file_still_loads() -> None:
     assert storage.load(GOLDEN) == _small_run()
+
+
+def test_stored_schema_6_file_loads_without_a_dependency_override() -> None:
+    # Before schema 7 the manifest could not correct the rule: the rule alone decided.
+    assert json.loads(GOLDEN_V6.read_text())["schema_version"] == 6
+    loaded = storage.load(GOLDEN_V6)
+    assert loaded == _small_run()
+    assert all(v.dependency_override == NO_OVERRIDE for v in loaded.variants)
+
+
+def test_a_dependency_override_round_trips(tmp_path: Path) -> None:
+    run = _small_run()
+    override = DependencyOverride(installs=("make deps",), not_installs=("--no-deps .",))
+    run = replace(run, variants=(replace(run.variants[0], dependency_override=override),))
+    path = tmp_path / "x.json"
+    storage.save(run, path)
+    assert storage.load(path).variants[0].dependency_override == override
 
 
 def _before_checked(run: RunResult) -> RunResult:
@@ -320,10 +339,12 @@ def test_corrupt_file_names_the_file(tmp_path: Path) -> None:
 
 
 def test_newer_schema_is_refused(tmp_path: Path) -> None:
-    data = storage.to_dict(sample_run()) | {"schema_version": 7}
+    newer = storage.SCHEMA_VERSION + 1
+    data = storage.to_dict(sample_run()) | {"schema_version": newer}
     path = _write_json(tmp_path / "x.json", data)
     assert _error(path) == (
-        f"{path}: written by a newer dockerfile-bench (schema 7, this one reads 6)"
+        f"{path}: written by a newer dockerfile-bench (schema {newer}, "
+        f"this one reads {storage.SCHEMA_VERSION})"
     )
 
 

@@ -15,7 +15,8 @@ from pathlib import Path
 from typing import Protocol
 
 from bench.context.dockerfile import base_images
-from bench.context.scratch import apply_edit, measure_context
+from bench.context.edit import apply_edit
+from bench.context.scratch import measure_context
 from bench.errors import BenchError
 from bench.lab import basemap
 from bench.manifest import SmokeSpec, Variant

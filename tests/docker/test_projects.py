@@ -79,7 +79,8 @@ def test_each_project_gets_its_expected_outcome(results: dict[str, Any], name: s
         assert variant["status"] == "failed"
         cold = [s for s in variant["samples"] if s["scenario"] == "cold"]
         assert cold and not cold[0]["ok"]
-        assert expected.build_error in variant["reason"] + "\n".join(cold[0]["log_tail"])
+        # The row's reason names the cause, not only that pip's command failed.
+        assert expected.build_error in variant["reason"], variant["reason"]
         return
     _first_ok(variant, "cold")
     edit = _first_ok(variant, "edit")

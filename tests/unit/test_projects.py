@@ -70,6 +70,12 @@ def test_every_base_is_a_stand_in_once_mapped() -> None:
         assert set(bases) <= set(standins.REFERENCES), (variant.name, bases)
 
 
+def test_the_readme_lists_every_project() -> None:
+    readme = (ROOT / "README.md").read_text()
+    for folder in sorted(path.name for path in ROOT.iterdir() if path.is_dir()):
+        assert f"| `{folder}` |" in readme, folder
+
+
 def test_the_windows_requirements_stay_utf16_with_crlf() -> None:
     data = (ROOT / "windows-reqs" / "requirements.txt").read_bytes()
     assert data.startswith(codecs.BOM_UTF16_LE)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import shlex
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 # Shell separators between commands of one RUN (`a && b`, `a; b`, `a || b`, `a | b`).
 _SEPARATOR = re.compile(r"&&|\|\||;|\||\n")
@@ -59,10 +60,34 @@ _LOCKFILE_INSTALLS: tuple[tuple[str, ...], ...] = (
 )
 
 
-def installs_dependencies(instruction: str) -> bool:
+@dataclass(frozen=True)
+class DependencyOverride:
+    """A manifest's correction of the rule for one variant (`[variant.dependency_steps]`),
+    for what the rule cannot know: a Makefile target or a script that installs the
+    dependencies, or a step it counts that only installs the project. Each entry is text a
+    RUN instruction contains; `not_installs` wins over `installs`, and both win over the rule.
+    """
+
+    installs: tuple[str, ...] = ()
+    not_installs: tuple[str, ...] = ()
+
+    @property
+    def is_empty(self) -> bool:
+        """True when the manifest corrects nothing: the rule alone decides."""
+        return not self.installs and not self.not_installs
+
+
+NO_OVERRIDE = DependencyOverride()
+
+
+def installs_dependencies(instruction: str, override: DependencyOverride = NO_OVERRIDE) -> bool:
     """True for a RUN instruction with a command that installs dependencies."""
     if not instruction.upper().startswith("RUN "):
         return False
+    if any(text in instruction for text in override.not_installs):
+        return False
+    if any(text in instruction for text in override.installs):
+        return True
     return any(_command_installs(_words(command)) for command in _SEPARATOR.split(instruction[4:]))
 
 

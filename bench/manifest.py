@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+from bench.dependencies import NO_OVERRIDE, DependencyOverride
 from bench.errors import BenchError
 from bench.units import parse_size_bytes
 
@@ -17,6 +18,7 @@ DEFAULT_MANIFEST = Path(__file__).resolve().parent.parent / "variants" / "varian
 _REQUIRED = ("name", "dockerfile", "context", "description", "edit_file", "size_budget")
 _OPTIONAL = (
     "deps_rerun_on_edit",
+    "dependency_steps",
     "requirements",
     "max_layers",
     "min_efficiency",
@@ -101,6 +103,7 @@ class Variant:
     edit_file: str
     size_budget_bytes: int
     deps_rerun_on_edit: bool = False
+    dependency_override: DependencyOverride = NO_OVERRIDE
     requirements: Path | None = None
     rules: LayerRules = LayerRules()
     smoke: SmokeSpec = SmokeSpec()
@@ -205,10 +208,35 @@ def _variant(path: Path, position: int, entry: dict[str, Any]) -> Variant:
         edit_file=entry["edit_file"],
         size_budget_bytes=budget,
         deps_rerun_on_edit=deps_rerun,
+        dependency_override=dependency_override(entry.get("dependency_steps", {}), fail),
         requirements=requirements,
         rules=_rules(entry, fail),
         smoke=smoke_spec(entry.get("smoke", {}), base, fail),
     )
+
+
+def dependency_override(
+    table: object, fail: Callable[[str, str], BenchError]
+) -> DependencyOverride:
+    """A `[variant.dependency_steps]` table: `installs` and `not_installs`, lists of text a
+    RUN instruction contains."""
+    if not isinstance(table, dict):
+        raise fail("dependency_steps", "expected a table ([variant.dependency_steps])")
+    for field in table:
+        if field not in ("installs", "not_installs"):
+            raise fail(f"dependency_steps.{field}", "unknown field (known: installs, not_installs)")
+    lists: dict[str, tuple[str, ...]] = {}
+    for field in ("installs", "not_installs"):
+        texts = table.get(field, [])
+        if not isinstance(texts, list) or not all(
+            isinstance(text, str) and text.strip() for text in texts
+        ):
+            raise fail(
+                f"dependency_steps.{field}",
+                "expected a list of non-empty strings (text a RUN instruction contains)",
+            )
+        lists[field] = tuple(text.strip() for text in texts)
+    return DependencyOverride(installs=lists["installs"], not_installs=lists["not_installs"])
 
 
 def _rules(entry: dict[str, Any], fail: Any) -> LayerRules:

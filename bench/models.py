@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal, get_args
 
-from bench.dependencies import installs_dependencies
+from bench.dependencies import NO_OVERRIDE, DependencyOverride, installs_dependencies
 
 # Closed sets: mypy strict checks every comparison against them.
 Status = Literal["ok", "failed", "skipped"]
@@ -61,10 +61,10 @@ class BuildStep:
         if self.duration_seconds < 0:
             raise ValueError(f"negative step duration: {self.duration_seconds}")
 
-    @property
-    def installs_dependencies(self) -> bool:
-        """True for a RUN step that installs dependencies (bench/dependencies.py's rule)."""
-        return installs_dependencies(self.instruction)
+    def installs_dependencies(self, override: DependencyOverride = NO_OVERRIDE) -> bool:
+        """True for a RUN step that installs dependencies (bench/dependencies.py's rule, as
+        the variant's manifest entry corrects it)."""
+        return installs_dependencies(self.instruction, override)
 
 
 def counted_steps(steps: Sequence[BuildStep]) -> tuple[BuildStep, ...]:
@@ -175,10 +175,13 @@ class Sample:
         """The steps `rerun_steps` is counted out of."""
         return counted_steps(self.steps)
 
-    @property
-    def reinstalled_dependencies(self) -> tuple[BuildStep, ...]:
-        """Re-run steps that install dependencies: a code edit busted the dependency cache."""
-        return tuple(step for step in self.rerun_steps if step.installs_dependencies)
+    def reinstalled_dependencies(
+        self, override: DependencyOverride = NO_OVERRIDE
+    ) -> tuple[BuildStep, ...]:
+        """Re-run steps that install dependencies: a code edit busted the dependency cache.
+        Callers with a VariantResult use its `reinstalled_dependencies`, which applies the
+        manifest's override the run recorded."""
+        return tuple(step for step in self.rerun_steps if step.installs_dependencies(override))
 
 
 @dataclass(frozen=True)
@@ -463,6 +466,9 @@ class VariantResult:
     image: ImageResult | None = None
     context: ContextStats | None = None
     smoke: SmokeResult | None = None
+    # The manifest's correction of the dependency-install rule for this variant, recorded
+    # so that reports and the gate, reading results alone, apply the rule the run used.
+    dependency_override: DependencyOverride = NO_OVERRIDE
     # Schema 8: does each requirement have a wheel for the real base's platform (None: the
     # check was off, or the results predate it).
     wheel_check: WheelCheck | None = None
@@ -472,6 +478,10 @@ class VariantResult:
             raise ValueError(f"unknown status {self.status!r}")
         if self.status != "ok" and not self.reason:
             raise ValueError("a failed or skipped variant needs a reason")
+
+    def reinstalled_dependencies(self, sample: Sample) -> tuple[BuildStep, ...]:
+        """The sample's re-run steps that install dependencies, by this variant's rule."""
+        return sample.reinstalled_dependencies(self.dependency_override)
 
 
 @dataclass(frozen=True)

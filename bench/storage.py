@@ -38,6 +38,9 @@ from bench.models import RunResult
 #     run (buildx's version line for `docker buildx build --progress=rawjson`, the docker
 #     CLI's for `docker build --progress=plain`), null for the classic builder. Older
 #     files read with null: the client was not recorded (it was always the plain path).
+#   7 (2026-11): a variant has `dependency_override` ({"installs": [...], "not_installs":
+#     [...]}), the manifest's `[variant.dependency_steps]` correction of the dependency-install
+#     rule, which the report and the gate apply. Older files read with both lists empty.
 #   8 (2026-11): a variant has `wheel_check`: for its final base's Python and libc, whether
 #     each requirement has a wheel on the index the build uses (index_url, base_image,
 #     python_version, platform "manylinux" or "musllinux", platform_tag, packages with name,
@@ -178,6 +181,10 @@ def _upgrade(fields: dict[str, Any], version: int) -> dict[str, Any]:
         for variant in fields.get("variants") or []:
             if isinstance(variant, dict):
                 variant.setdefault("wheel_check", None)
+    if version < 7:
+        for variant in fields.get("variants") or []:
+            if isinstance(variant, dict):
+                variant.setdefault("dependency_override", {"installs": [], "not_installs": []})
     if version < 6:
         provenance = fields.get("provenance")
         engine = provenance.get("engine") if isinstance(provenance, dict) else None

@@ -66,6 +66,12 @@ def render(root: Path, entries: list[tuple[str, discover.Guess]]) -> str:
         lines.append("# A generous first ceiling for `bench check`: lower it to ~25 % above the")
         lines.append("# size a run measures.")
         lines.append(f"size_budget = {_string(DEFAULT_SIZE_BUDGET)}")
+        lines += [
+            "# A step that installs dependencies in a way the harness does not recognise",
+            "# (make deps, a script) can be named, so that the report and the gate see it:",
+            "# [variant.dependency_steps]",
+            "# installs = ['make deps']",
+        ]
         lines += _smoke_lines(found)
     return "\n".join(lines) + "\n"
 

@@ -12,6 +12,7 @@ import json
 import os
 import re
 import shlex
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -221,22 +222,31 @@ def guess_edit_file(context: Path, dockerfile: Path, sources: tuple[str, ...]) -
     else the Dockerfile itself.
     """
     sent = sorted(context_files(context, dockerfile), key=lambda p: (p.count("/"), p))
+    # The last COPY that carries source code decides: a file it names, else the likeliest
+    # file in the folder it copies (configuration such as .flake8 is not what a developer
+    # edits between builds).
     for source in reversed(sources):
-        for path in reversed(_expanded(context, source, sent)):
-            if (context / path).is_file() and not _is_dependency_file(path):
-                return path, f"edit_file: {path}, the last source file the Dockerfile copies"
+        named = [
+            path
+            for path in _expanded(context, source, sent)
+            if (context / path).is_file() and _is_source(path)
+        ]
+        if named:
+            path = named[-1]
+            return path, f"edit_file: {path}, the last source file the Dockerfile copies"
+        if source not in (".", "/") and (ranked := _ranked(p for p in sent if _under(p, source))):
+            path = ranked[0]
+            return path, (
+                f"edit_file: {path}, {_kind(path)} in {source.strip('/')}, the last folder "
+                "the Dockerfile copies"
+            )
     copied = [path for path in sent if any(_under(path, source) for source in sources)]
     # Where the copies name nothing that is here, what the context holds is the best hint.
-    ranked = sorted(
-        (path.count("/"), _entry_rank(path), path)
-        for path in copied or sent
-        if not _is_dependency_file(path) and path.endswith(_SOURCE_SUFFIXES)
-    )
+    ranked = _ranked(copied or sent)
     if ranked:
-        path = ranked[0][2]
-        kind = "a likely entry point" if ranked[0][1] < len(ENTRY_POINTS) else "a source file"
+        path = ranked[0]
         among = "the copied files" if copied else "the context's files"
-        return path, f"edit_file: {path}, {kind} among {among} (the shallowest)"
+        return path, f"edit_file: {path}, {_kind(path)} among {among} (the shallowest)"
     if str(dockerfile.resolve()).startswith(str(context.resolve()) + os.sep):
         path = dockerfile.resolve().relative_to(context.resolve()).as_posix()
         return path, (
@@ -246,6 +256,28 @@ def guess_edit_file(context: Path, dockerfile: Path, sources: tuple[str, ...]) -
     if sent:
         return sent[0], f"edit_file: {sent[0]}, the first file of the context"
     raise BenchError(f"{context}: the build context has no file to edit")
+
+
+def _is_source(path: str) -> bool:
+    return path.endswith(_SOURCE_SUFFIXES) and not _is_dependency_file(path)
+
+
+def _ranked(paths: Iterable[str]) -> list[str]:
+    """Source files, likeliest edit first: the shallowest, entry points first, a package's
+    `__init__.py` (often empty) last."""
+    return sorted(
+        (path for path in paths if _is_source(path)),
+        key=lambda path: (
+            path.count("/"),
+            _entry_rank(path),
+            PurePosixPath(path).name == "__init__.py",
+            path,
+        ),
+    )
+
+
+def _kind(path: str) -> str:
+    return "a likely entry point" if _entry_rank(path) < len(ENTRY_POINTS) else "a source file"
 
 
 def _entry_rank(path: str) -> int:

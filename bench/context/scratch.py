@@ -44,12 +44,3 @@ def remove_scratch(scratch_context: Path) -> None:
     root = scratch_context.parent
     if root.name.startswith(SCRATCH_PREFIX) and root.parent == Path(tempfile.gettempdir()):
         shutil.rmtree(root, ignore_errors=True)
-
-
-def apply_edit(scratch_context: Path, edit_file: str, marker: str) -> None:
-    """The code edit: append one comment line, as a developer's small change would do."""
-    path = scratch_context / edit_file
-    text = path.read_text()
-    if not text.endswith("\n"):
-        text += "\n"
-    path.write_text(text + f"# dockerfile-bench edit {marker}\n")

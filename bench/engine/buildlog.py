@@ -133,3 +133,45 @@ class StepTracker:
     @property
     def log_tail(self) -> tuple[str, ...]:
         return tuple(self._tail)
+
+
+# A line that says what went wrong: compilers, pip, apt, the shell.
+_TELLING = re.compile(
+    r"fatal error|\berror\b|\bE: |not found|no such file|permission denied|cannot |could not "
+    r"|no matching distribution|unable to locate",
+    re.IGNORECASE,
+)
+# Lines that only say that something failed, around the line that says what: the engine's
+# "returned a non-zero code", pip's subprocess wrappers, BuildKit's summary.
+_GENERIC = re.compile(
+    "|".join(
+        (
+            r"returned a non-zero code",
+            r"did not complete successfully",
+            r"exit code: \d+",
+            r"^error: (subprocess-exited-with-error|metadata-generation-failed|failed to solve)",
+            r"failed building wheel",
+            r"could not build wheels",
+            r"failed to build",
+            r"this error originates",
+            r"^note: ",
+            r"^[\u00d7\u2570\u2502]",  # pip's boxed summary: the multiplication sign, corners
+            r"end of output",
+            r"see above for output",
+            r"^error$",
+        )
+    ),
+    re.IGNORECASE,
+)
+TELLING_LINE_CHARS = 160
+
+
+def telling_line(log_tail: tuple[str, ...] | list[str]) -> str | None:
+    """The first line of a failed build's log tail that says what went wrong (a compiler's
+    `fatal error: Python.h: No such file or directory`, `Error: pg_config executable not
+    found.`), rather than that a command failed; None when no line does."""
+    for raw in log_tail:
+        line = _ANSI.sub("", raw).strip()
+        if line and _TELLING.search(line) and not _GENERIC.search(line):
+            return line[:TELLING_LINE_CHARS]
+    return None

@@ -156,7 +156,7 @@ def _cache_regression(result: VariantResult, variant: Variant) -> list[str]:
     for sample in result.samples:
         if sample.scenario != "edit" or not sample.ok:
             continue
-        rerun = sample.reinstalled_dependencies
+        rerun = result.reinstalled_dependencies(sample)
         if rerun:
             return [
                 f"a code edit re-ran the dependency step `{rerun[0].instruction[:60]}` "

@@ -71,7 +71,8 @@ STANDINS: tuple[StandIn, ...] = (
     StandIn(
         "python:3.11-slim",
         "python-slim.Dockerfile",
-        "debian:bookworm-slim + Debian python3 3.11, pip, venv; pip.conf: the lab PyPI proxy",
+        "debian:bookworm-slim + Debian python3 3.11, pip, venv, C headers; "
+        "pip.conf: the lab PyPI proxy",
         base="debian:bookworm-slim",
     ),
     StandIn(
@@ -84,7 +85,8 @@ STANDINS: tuple[StandIn, ...] = (
     StandIn(
         "python:3.13-slim",
         "python-slim.Dockerfile",
-        "debian:trixie-slim + Debian python3 3.13, pip, venv; pip.conf: the lab PyPI proxy",
+        "debian:trixie-slim + Debian python3 3.13, pip, venv, C headers; "
+        "pip.conf: the lab PyPI proxy",
         base="debian:trixie-slim",
     ),
 )

@@ -12,7 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench.context.scratch import apply_edit, remove_scratch, scratch_copy
+from bench.context.edit import apply_edit
+from bench.context.scratch import remove_scratch, scratch_copy
 from bench.engine import labels
 from bench.engine.buildkit import find_cli
 from bench.engine.client import Engine

@@ -461,7 +461,7 @@ def _rerun_section(rows: list[Row], with_run: bool) -> str:
             return [why] * 3
         if not sample.steps:
             return ["not measured (no step log)"] * 3
-        return _rerun_cells(sample)
+        return _rerun_cells(variant, sample)
 
     table = markup.variant_table(
         rows, with_run, ["steps re-run", "instructions re-run", "dependencies reinstalled"], cells
@@ -484,21 +484,22 @@ def _rerun_section(rows: list[Row], with_run: bool) -> str:
                 "`yes` when a re-run step is a `RUN` that installs dependencies (pip, uv, "
                 "poetry, pipenv, pdm or conda installing requirements, a lock file or named "
                 "packages; npm, yarn, pnpm, bundle, `go mod download`, `cargo fetch`), not the "
-                "project itself (`pip install .`, `-e .`): the rule the size gate applies "
+                "project itself (`pip install .`, `-e .`), as the manifest's "
+                "`[variant.dependency_steps]` corrects it: the rule the size gate applies "
                 "too; the edit invalidated the dependency layer",
             ),
         ),
     )
 
 
-def _rerun_cells(sample: Sample) -> list[str]:
+def _rerun_cells(variant: VariantResult, sample: Sample) -> list[str]:
     rebuilt = sample.rerun_steps
     count = f"{len(rebuilt)} of {len(sample.counted_steps)}"
     listed = (
         "<br>".join(markup.code(step.instruction) for step in rebuilt)
         or "none (every step was a cache hit)"
     )
-    reinstalled = sample.reinstalled_dependencies
+    reinstalled = variant.reinstalled_dependencies(sample)
     return [count, listed, "yes — dependencies reinstalled" if reinstalled else "no"]
 
 

@@ -281,7 +281,9 @@ def naive_variant(run: RunResult) -> VariantResult | None:
         (
             v
             for v in run.variants
-            if any(s.ok and s.scenario == "edit" and s.reinstalled_dependencies for s in v.samples)
+            if any(
+                s.ok and s.scenario == "edit" and v.reinstalled_dependencies(s) for s in v.samples
+            )
         ),
         None,
     )
@@ -292,7 +294,7 @@ def good_variant(run: RunResult, naive: VariantResult | None) -> VariantResult |
     kept = [
         v
         for v in run.variants
-        if (sample := _last_ok_edit(v)) is not None and not sample.reinstalled_dependencies
+        if (sample := _last_ok_edit(v)) is not None and not v.reinstalled_dependencies(sample)
     ]
     if naive is not None and naive.image is not None:
         same = [v for v in kept if v.image and v.image.base_image == naive.image.base_image]
@@ -412,14 +414,14 @@ def _naive_sentence(variant: VariantResult, text: NotesText) -> str:
         (
             s
             for s in reversed(variant.samples)
-            if s.scenario == "edit" and s.ok and s.reinstalled_dependencies
+            if s.scenario == "edit" and s.ok and variant.reinstalled_dependencies(s)
         ),
         None,
     )
     if values is None or sample is None:
         return text.time_incomplete.format(variant=variant.name)
     busted = sample.rerun_steps[0].instruction
-    reinstall = sample.reinstalled_dependencies[0].instruction
+    reinstall = variant.reinstalled_dependencies(sample)[0].instruction
     return text.time_naive_sentence.format(
         **values,
         busted=markup.short(busted, _INSTRUCTION_CHARS).replace("`", "'"),

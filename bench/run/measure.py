@@ -15,7 +15,9 @@ from pathlib import Path
 from typing import Protocol
 
 from bench.context.dockerfile import base_images
-from bench.context.scratch import apply_edit, measure_context
+from bench.context.edit import apply_edit
+from bench.context.scratch import measure_context
+from bench.engine.buildlog import telling_line
 from bench.errors import BenchError
 from bench.lab import basemap
 from bench.manifest import SmokeSpec, Variant
@@ -170,6 +172,7 @@ def measure_variant(harness: Harness, variant: Variant) -> VariantResult:
         dockerfile=str(variant.dockerfile),
         status="ok",
         context=measure_context(variant.context, variant.dockerfile),
+        dependency_override=variant.dependency_override,
         wheel_check=wheel_check,
     )
     harness.checkpoint(result)
@@ -279,7 +282,7 @@ def cold_builds(
             break
     if not built:
         first_error = next((s for s in result.samples if s.scenario == "cold" and s.error), None)
-        reason = f"build failed: {first_error.error if first_error else '?'}"
+        reason = f"build failed: {_failure(first_error) if first_error else '?'}"
         result = replace(result, status="failed", reason=reason)
         harness.checkpoint(result)
     return result, tuple(images)
@@ -346,11 +349,19 @@ def noop_builds(harness: Harness, result: VariantResult, target: BuildTarget) ->
     return result
 
 
+def _failure(sample: Sample) -> str:
+    """A failed build's error, with the log line that says what went wrong when the error
+    only says that a command failed."""
+    error = sample.error or "?"
+    line = telling_line(sample.log_tail)
+    return f"{error} ({line})" if line and line not in error else error
+
+
 def final_status(result: VariantResult) -> VariantResult:
     """Failed if any sample failed or the smoke test did; the first failure is the reason."""
     failures = [s for s in result.samples if not s.ok]
     if failures:
-        reason = f"{failures[0].scenario} build failed: {failures[0].error}"
+        reason = f"{failures[0].scenario} build failed: {_failure(failures[0])}"
         return replace(result, status="failed", reason=reason)
     if result.smoke is not None and not result.smoke.ok:
         return replace(result, status="failed", reason=f"smoke test failed: {result.smoke.reason}")
@@ -426,6 +437,7 @@ def crashed(variant: Variant, error: BaseException) -> VariantResult:
         dockerfile=str(variant.dockerfile),
         status="failed",
         reason=internal_error(error),
+        dependency_override=variant.dependency_override,
     )
 
 
@@ -443,6 +455,7 @@ def skipped(variant: Variant, reason: str) -> VariantResult:
         dockerfile=str(variant.dockerfile),
         status="skipped",
         reason=reason,
+        dependency_override=variant.dependency_override,
     )
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bench.engine.buildlog import StepTracker
+from bench.engine.buildlog import StepTracker, telling_line
 
 RECORDED: list[dict[str, object]] = [
     {"stream": "Step 1/4 : FROM python:3.11-slim"},
@@ -139,3 +139,34 @@ def test_on_the_containerd_store_every_step_image_but_the_final_one_is_the_runs_
         "77aa88bb99cc",
         "deadbeef0000",
     )
+
+
+def test_the_telling_line_of_a_failed_sdist_build() -> None:
+    # psycopg2 without libpq-dev: pip's wrappers around the line that says what is missing.
+    tail = [
+        "      running egg_info",
+        "      Error: pg_config executable not found.",
+        "      ",
+        "      pg_config is required to build psycopg2 from source.  Please add the directory",
+        "      [end of output]",
+        "  note: This error originates from a subprocess, and is likely not a problem with pip.",
+        "error: metadata-generation-failed",
+        "\u00d7 Encountered error while generating package metadata.",
+        "The command '/bin/sh -c pip install -r requirements.txt' returned a non-zero code: 1",
+    ]
+    assert telling_line(tail) == "Error: pg_config executable not found."
+    compiler = [
+        "\x1b[91m      ./psycopg/psycopg.h:36:10: fatal error: Python.h: No such file or directory",
+        "      compilation terminated.",
+    ]
+    assert telling_line(compiler) == (
+        "./psycopg/psycopg.h:36:10: fatal error: Python.h: No such file or directory"
+    )
+    assert telling_line(["E: Unable to locate package libpq-devel"]) == (
+        "E: Unable to locate package libpq-devel"
+    )
+
+
+def test_no_telling_line_when_the_log_only_says_that_it_failed() -> None:
+    assert telling_line(["Step 3/5 : RUN false", "returned a non-zero code: 1"]) is None
+    assert telling_line([]) is None

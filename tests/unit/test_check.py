@@ -11,6 +11,7 @@ import pytest
 
 from bench import manifest, storage
 from bench.cli import main
+from bench.dependencies import DependencyOverride
 from bench.gate import baseline as baseline_module
 from bench.gate.render import render_markdown, render_terminal
 from bench.gate.rules import Tolerance, check
@@ -131,6 +132,16 @@ def test_dependency_reinstall_after_edit_fails_unless_declared() -> None:
     result = check(rerun, None, VARIANTS)
     assert any("re-ran the dependency step" in r for r in _verdict(result, "slim").reasons)  # type: ignore[attr-defined]
     assert not check(replace(run, variants=(naive,)), None, VARIANTS).failed
+
+
+def test_the_manifests_dependency_override_is_what_the_gate_applies() -> None:
+    # The run recorded that this variant's `pip install -r` step does not install
+    # dependencies (say, a wheelhouse of the project's own): the same edit passes the gate.
+    run = sample_run()
+    naive = next(v for v in run.variants if v.name == "naive")
+    override = DependencyOverride(not_installs=("pip install",))
+    renamed = replace(naive, name="slim", dependency_override=override)
+    assert not check(replace(run, variants=(renamed,)), None, VARIANTS).failed
 
 
 def _write(tmp_path: Path, run: RunResult) -> Path:

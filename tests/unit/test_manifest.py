@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from bench import manifest
+from bench.dependencies import DependencyOverride
 from bench.errors import BenchError
 
 GOOD = """schema = 1
@@ -115,6 +116,30 @@ def test_layer_rules_load(project: Path) -> None:
     )
     (variant,) = manifest.load(project / "variants.toml").variants
     assert variant.rules == manifest.LayerRules(12, 0.95, 20_000_000, 0.1)
+
+
+def test_dependency_steps_load(project: Path) -> None:
+    (project / "variants.toml").write_text(
+        GOOD
+        + "[variant.dependency_steps]\ninstalls = ['make deps']\n"
+        + "not_installs = ['pip install --no-deps .']\n"
+    )
+    (variant,) = manifest.load(project / "variants.toml").variants
+    assert variant.dependency_override == DependencyOverride(
+        installs=("make deps",), not_installs=("pip install --no-deps .",)
+    )
+
+
+@pytest.mark.parametrize(
+    ("table", "expected"),
+    [
+        ("installs = 'make deps'", "field 'dependency_steps.installs': expected a list"),
+        ("installs = ['']", "field 'dependency_steps.installs': expected a list"),
+        ("instals = ['x']", "field 'dependency_steps.instals': unknown field"),
+    ],
+)
+def test_dependency_steps_mistakes_are_named(project: Path, table: str, expected: str) -> None:
+    assert expected in _error(project, GOOD + "[variant.dependency_steps]\n" + table + "\n")
 
 
 # [variant.smoke] ------------------------------------------------------------------------------

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import pytest
 
+from bench.dependencies import DependencyOverride
 from bench.models import (
     SCENARIO_LABELS,
     SCENARIOS,
     BuildStep,
     Sample,
+    VariantResult,
     counted_steps,
     rerun_steps,
 )
@@ -40,7 +42,7 @@ def _step(index: int, instruction: str, cached: bool) -> BuildStep:
     ],
 )
 def test_what_installs_dependencies(instruction: str, installs: bool) -> None:
-    assert _step(1, instruction, False).installs_dependencies is installs
+    assert _step(1, instruction, False).installs_dependencies() is installs
 
 
 def test_rerun_steps_leave_out_from_and_the_args_before_it() -> None:
@@ -59,7 +61,26 @@ def test_rerun_steps_leave_out_from_and_the_args_before_it() -> None:
     sample = Sample("naive", "edit", 1, True, 1.0, steps=steps)
     assert sample.rerun_steps == rerun_steps(steps)
     assert sample.counted_steps == counted_steps(steps)
-    assert [s.index for s in sample.reinstalled_dependencies] == [5]
+    assert [s.index for s in sample.reinstalled_dependencies()] == [5]
+
+
+def test_the_manifests_override_corrects_the_rule() -> None:
+    make = _step(1, "RUN make deps", False)
+    own = _step(2, "RUN pip install --no-index --find-links /wheels -r requirements.txt", False)
+    assert not make.installs_dependencies() and own.installs_dependencies()
+    override = DependencyOverride(installs=("make deps",), not_installs=("--find-links /wheels",))
+    assert make.installs_dependencies(override)
+    assert not own.installs_dependencies(override)
+    # not_installs wins when both match.
+    both = DependencyOverride(installs=("make",), not_installs=("make deps",))
+    assert not make.installs_dependencies(both)
+    sample = Sample("x", "edit", 1, True, 1.0, steps=(_step(0, "FROM x", False), make, own))
+    result = VariantResult("x", "d", "Dockerfile", "ok", samples=(sample,))
+    assert [s.index for s in result.reinstalled_dependencies(sample)] == [2]
+    corrected = VariantResult(
+        "x", "d", "Dockerfile", "ok", samples=(sample,), dependency_override=override
+    )
+    assert [s.index for s in corrected.reinstalled_dependencies(sample)] == [1]
 
 
 def test_every_scenario_has_one_label() -> None:
@@ -95,4 +116,4 @@ def test_an_unknown_scenario_is_rejected() -> None:
     ],
 )
 def test_more_package_managers_and_the_project_itself(instruction: str, installs: bool) -> None:
-    assert _step(1, instruction, False).installs_dependencies is installs
+    assert _step(1, instruction, False).installs_dependencies() is installs

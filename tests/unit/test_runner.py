@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from bench import manifest
+from bench.dependencies import DependencyOverride
 from bench.models import BuildOutcome, ImageAnalysis, Sample, VariantResult
 from bench.run.analysis_phase import analyse_pending, with_analysis
 from bench.run.measure import PendingAnalysis, RunOptions, measure_variant
@@ -94,6 +96,16 @@ def test_naive_variant_reinstalls_dependencies_after_an_edit() -> None:
     for sample in _samples(result, "edit"):
         assert any("pip install" in step.instruction for step in sample.rerun_steps)
         assert sample.duration_seconds is not None and sample.duration_seconds > 12
+
+
+def test_the_manifests_dependency_override_is_recorded_with_the_variant() -> None:
+    override = DependencyOverride(not_installs=("pip install",))
+    variant = replace(manifest.load().select(["naive"])[0], dependency_override=override)
+    harness, _ = fake_harness(FakeWorkbench(), RunOptions())
+    result = measure_variant(harness, variant)
+    assert result.dependency_override == override
+    edit = _samples(result, "edit")[0]
+    assert edit.reinstalled_dependencies() and not result.reinstalled_dependencies(edit)
 
 
 def test_noop_rebuild_is_all_cache_hits() -> None:

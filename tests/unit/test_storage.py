@@ -19,11 +19,13 @@ from typing import Any
 import pytest
 
 from bench import redaction, storage
+from bench.dependencies import NO_OVERRIDE, DependencyOverride
 from bench.errors import BenchError
 from bench.models import RunResult, WheelCheck
 from tests.unit.sample_results import sample_run
 
 GOLDEN = Path(__file__).parent / "golden" / "results-v8.json"
+GOLDEN_V7 = Path(__file__).parent / "golden" / "results-v7.json"
 GOLDEN_V6 = Path(__file__).parent / "golden" / "results-v6.json"
 GOLDEN_V5 = Path(__file__).parent / "golden" / "results-v5.json"
 GOLDEN_V4 = Path(__file__).parent / "golden" / "results-v4.json"
@@ -113,6 +115,11 @@ def _before_wheel_checks(run: RunResult) -> RunResult:
     return replace(run, variants=tuple(replace(v, wheel_check=None) for v in run.variants))
 
 
+def test_stored_schema_7_file_loads_without_wheel_checks() -> None:
+    assert json.loads(GOLDEN_V7.read_text())["schema_version"] == 7
+    assert storage.load(GOLDEN_V7) == _old_run()
+
+
 def test_stored_schema_6_file_loads_without_wheel_checks() -> None:
     assert json.loads(GOLDEN_V6.read_text())["schema_version"] == 6
     loaded = storage.load(GOLDEN_V6)
@@ -135,6 +142,23 @@ def test_a_schema_8_variant_needs_its_wheel_check_key(tmp_path: Path) -> None:
     del data["variants"][0]["wheel_check"]
     path = _write_json(tmp_path / "x.json", data)
     assert "variants[0]: missing wheel_check" in _error(path)
+
+
+def test_stored_schema_6_file_loads_without_a_dependency_override() -> None:
+    # Before schema 7 the manifest could not correct the rule: the rule alone decided.
+    assert json.loads(GOLDEN_V6.read_text())["schema_version"] == 6
+    loaded = storage.load(GOLDEN_V6)
+    assert loaded == _old_run()
+    assert all(v.dependency_override == NO_OVERRIDE for v in loaded.variants)
+
+
+def test_a_dependency_override_round_trips(tmp_path: Path) -> None:
+    run = _small_run()
+    override = DependencyOverride(installs=("make deps",), not_installs=("--no-deps .",))
+    run = replace(run, variants=(replace(run.variants[0], dependency_override=override),))
+    path = tmp_path / "x.json"
+    storage.save(run, path)
+    assert storage.load(path).variants[0].dependency_override == override
 
 
 def _before_checked(run: RunResult) -> RunResult:
@@ -359,10 +383,12 @@ def test_corrupt_file_names_the_file(tmp_path: Path) -> None:
 
 
 def test_newer_schema_is_refused(tmp_path: Path) -> None:
-    data = storage.to_dict(sample_run()) | {"schema_version": 9}
+    newer = storage.SCHEMA_VERSION + 1
+    data = storage.to_dict(sample_run()) | {"schema_version": newer}
     path = _write_json(tmp_path / "x.json", data)
     assert _error(path) == (
-        f"{path}: written by a newer dockerfile-bench (schema 9, this one reads 8)"
+        f"{path}: written by a newer dockerfile-bench (schema {newer}, "
+        f"this one reads {storage.SCHEMA_VERSION})"
     )
 
 

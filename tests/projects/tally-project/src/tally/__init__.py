@@ -1,0 +1,1 @@
+"""Tally votes from a CSV file."""

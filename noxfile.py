@@ -46,7 +46,8 @@ def tests(session: nox.Session) -> None:
     _lab_up(session)
     # In the lab the docker tests run on both lab engines; online, once, on the user's engine.
     both = _in_the_lab(session)
-    session.run("pytest", *session.posargs)
+    # The slowest tests, named in CI's log: where its time goes (the budget is 30 minutes).
+    session.run("pytest", "--durations=10", *session.posargs)
     if both and not session.posargs:
         # The docker tests again, on the containerd store; those that make sense on one
         # engine only are deselected by their lab_engines marker, and listed. The fault
@@ -56,6 +57,7 @@ def tests(session: nox.Session) -> None:
         _lab_up(session, "26")
         session.run(
             "pytest",
+            "--durations=10",
             "-m",
             "docker",
             "tests/docker",

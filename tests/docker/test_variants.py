@@ -12,7 +12,9 @@ import pytest
 from bench.engine import labels
 from bench.engine.client import Engine
 
-pytestmark = pytest.mark.docker
+# Once, on the default engine: the five builds take minutes, and the same harness code runs
+# on Engine 26 in test_harness and test_builders (its BuildKit and containerd store).
+pytestmark = [pytest.mark.docker, pytest.mark.lab_engines("20.10")]
 
 
 def test_every_variant_builds_cold_and_runs(engine: Engine, tmp_path: Path) -> None:

@@ -26,6 +26,8 @@ ImageStore = Literal["graphdriver", "containerd"]
 # What the engine's Size counts: the unpacked layers, or the content it stores (compressed
 # blobs, manifests and configs, on the containerd store).
 EngineSizeKind = Literal["unpacked", "content"]
+# How a variant's reason starts when its builds succeeded and its image did not run.
+SMOKE_FAILURE = "smoke test failed"
 # The scenarios that time a build (pull is network work).
 BUILD_SCENARIOS: tuple[Scenario, ...] = ("cold", "edit", "noop")
 

@@ -22,6 +22,7 @@ from bench.errors import BenchError
 from bench.lab import basemap
 from bench.manifest import SmokeSpec, Variant
 from bench.models import (
+    SMOKE_FAILURE,
     BuildOutcome,
     ContextStats,
     ImageAnalysis,
@@ -364,7 +365,7 @@ def final_status(result: VariantResult) -> VariantResult:
         reason = f"{failures[0].scenario} build failed: {_failure(failures[0])}"
         return replace(result, status="failed", reason=reason)
     if result.smoke is not None and not result.smoke.ok:
-        return replace(result, status="failed", reason=f"smoke test failed: {result.smoke.reason}")
+        return replace(result, status="failed", reason=f"{SMOKE_FAILURE}: {result.smoke.reason}")
     return result
 
 

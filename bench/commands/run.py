@@ -190,10 +190,12 @@ def write_reports(runs: list[RunResult], sources: list[Path], report_dir: Path) 
 
 
 def _print_summary(result: RunResult) -> None:
+    # Columns as wide as the longest name: users' variants are named after their folders.
+    width = max([12, *(len(variant.name) for variant in result.variants)])
     for variant in result.variants:
         size = format_bytes(variant.image.size_bytes) if variant.image else "-"
         status = "ok" if variant.status == "ok" else f"{variant.status}: {variant.reason}"
-        print(f"  {variant.name:12} {size:>9}  {status}", file=sys.stdout)
+        print(f"  {variant.name:{width}} {size:>9}  {status}", file=sys.stdout)
         wheels = wheel_summary(result, variant)
         if wheels:
-            print(f"  {'':12} {'':>9}  {wheels.replace('**', '')}", file=sys.stdout)
+            print(f"  {'':{width}} {'':>9}  {wheels.replace('**', '')}", file=sys.stdout)

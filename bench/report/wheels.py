@@ -73,7 +73,8 @@ def summary(run: RunResult, variant: VariantResult) -> str | None:
         have = "package has" if total == 1 else "packages have"
         return f"{total} of {total} {have} a wheel ({check.platform})"
     verb = "has" if len(missing) == 1 else "have"
-    parts = [f"on {LIBC[check.platform]}, {len(missing)} of {total} packages {verb} no wheel"]
+    noun = "package" if total == 1 else "packages"
+    parts = [f"on {LIBC[check.platform]}, {len(missing)} of {total} {noun} {verb} no wheel"]
     built = from_source(check)
     if built:
         parts.append(f"{_named(built)} will be compiled from source")

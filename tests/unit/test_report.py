@@ -19,6 +19,7 @@ import pytest
 
 from bench.models import BuildStep, Finding, RunResult, Sample, VariantResult
 from bench.report.latest import STANDIN_NOTE, render_markdown, write_csv
+from bench.report.wheels import summary as wheel_summary
 from tests.unit.sample_results import RUN_ID, sample_run
 
 GOLDEN = Path(__file__).parent / "golden" / "latest.md"
@@ -408,6 +409,17 @@ def test_the_wheel_section_names_what_compiles_from_source() -> None:
         "`python:3.11-alpine` (stand-in) **not representative** (see Wheels)"
     )
     assert "the lab's PyPI proxy: it answers from the index the host's pip uses" in markdown
+
+
+def test_one_package_is_one_package() -> None:
+    # A project with one requirement, built from its sdist (psycopg2 on glibc).
+    run = sample_run()
+    alpine = _variant(run, "alpine")
+    assert alpine.wheel_check is not None
+    (sdist,) = [p for p in alpine.wheel_check.packages if p.verdict == "sdist"]
+    only = replace(alpine, wheel_check=replace(alpine.wheel_check, packages=(sdist,)))
+    line = wheel_summary(replace(run, variants=(only,)), only)
+    assert line is not None and line.startswith("on musl, 1 of 1 package has no wheel")
 
 
 def test_without_any_wheel_check_there_is_no_wheel_section() -> None:

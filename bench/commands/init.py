@@ -38,8 +38,9 @@ def run(args: argparse.Namespace) -> int:
     text = render(root, [(name, g) for name, g in zip(names, guesses, strict=True)])
     target.write_text(text)
     print(f"wrote {target}: {len(guesses)} variant{'s' if len(guesses) != 1 else ''}")
+    width = max(16, *(len(name) for name in names))
     for name, found in zip(names, guesses, strict=True):
-        print(f"  {name:16} {_relative(found.dockerfile, root)}")
+        print(f"  {name:{width}} {_relative(found.dockerfile, root)}")
     print(f"measure them: python -m bench run --manifest {target}")
     return EXIT_OK
 
@@ -50,6 +51,10 @@ def render(root: Path, entries: list[tuple[str, discover.Guess]]) -> str:
         "# Written by `python -m bench init`: one variant per Dockerfile found. Lines marked",
         "# as guesses deserve a look. Paths are relative to this file; edit_file is relative",
         "# to the context (the 'edit' scenario appends a comment line to it and rebuilds).",
+        "# A step that installs dependencies in a way the harness does not recognise (make",
+        "# deps, a script) can be named in a variant, so that the report and the gate see it:",
+        "#   [variant.dependency_steps]",
+        "#   installs = ['make deps']",
         f"schema = {SCHEMA_VERSION}",
     ]
     for name, found in entries:
@@ -66,12 +71,6 @@ def render(root: Path, entries: list[tuple[str, discover.Guess]]) -> str:
         lines.append("# A generous first ceiling for `bench check`: lower it to ~25 % above the")
         lines.append("# size a run measures.")
         lines.append(f"size_budget = {_string(DEFAULT_SIZE_BUDGET)}")
-        lines += [
-            "# A step that installs dependencies in a way the harness does not recognise",
-            "# (make deps, a script) can be named, so that the report and the gate see it:",
-            "# [variant.dependency_steps]",
-            "# installs = ['make deps']",
-        ]
         lines += _smoke_lines(found)
     return "\n".join(lines) + "\n"
 

@@ -143,7 +143,8 @@ def perf(session: nox.Session) -> None:
 
 @nox.session
 def lint(session: nox.Session) -> None:
-    """ruff, mypy --strict and hadolint on the variant Dockerfiles."""
+    """ruff, mypy --strict, hadolint on the variant Dockerfiles, and the GitHub workflows
+    against GitHub's workflow schema (check-jsonschema) and zizmor's safety audits."""
     _install(session, "lint", "test")
     session.run("ruff", "check", "bench", "tests", "noxfile.py")
     session.run("ruff", "format", "--check", "bench", "tests", "noxfile.py")
@@ -158,3 +159,8 @@ def lint(session: nox.Session) -> None:
         "variants/multistage/Dockerfile",
         "variants/naive/Dockerfile",
     )
+    workflows = sorted(str(path) for path in Path(".github/workflows").glob("*.y*ml"))
+    # Both offline: the schema is bundled with check-jsonschema, and zizmor --offline skips
+    # the audits that ask GitHub's API. zizmor fails on any finding, informational ones too.
+    session.run("check-jsonschema", "--builtin-schema", "vendor.github-workflows", *workflows)
+    session.run("zizmor", "--offline", *workflows)

@@ -115,7 +115,34 @@ def _builder_rows(runs: Sequence[RunResult]) -> list[list[str]]:
 
 
 def render_versions(runs: Sequence[RunResult]) -> str:
-    """Image size and cold build per variant and Python version."""
+    """Image size and cold build per variant and Python version, a table per engine."""
+    # The cold build is a time: runs of different engines are never rows of one table.
+    groups: dict[tuple[str, str, str], list[RunResult]] = {}
+    for run in runs:
+        groups.setdefault(markup.engine_of(run), []).append(run)
+    tables = [
+        pipe_table(["variant", "python", "image size", "cold build"], _version_rows(group))
+        for group in groups.values()
+    ]
+    if len(tables) > 1:
+        tables = [
+            f"{markup.engine_label(group[0])}:\n\n{table}"
+            for group, table in zip(groups.values(), tables, strict=True)
+        ]
+    return "\n".join(
+        [
+            "## Python versions",
+            "",
+            "The same variants built with `PYTHON_VERSION` set; a variant whose base "
+            "does not exist for a version is skipped, with the reason.",
+            "",
+            "\n\n".join(tables),
+            "",
+        ]
+    )
+
+
+def _version_rows(runs: Sequence[RunResult]) -> list[list[str]]:
     rows = []
     for run in runs:
         if run.provenance.engine.builder != "classic" and any(
@@ -129,18 +156,7 @@ def render_versions(runs: Sequence[RunResult]) -> str:
                 else f"{variant.status}: {variant.reason}"
             )
             rows.append([variant.name, python_version(run), size, _cell(variant, "cold")])
-    table = pipe_table(["variant", "python", "image size", "cold build"], rows)
-    return "\n".join(
-        [
-            "## Python versions",
-            "",
-            "The same variants built with `PYTHON_VERSION` set; a variant whose base "
-            "does not exist for a version is skipped, with the reason.",
-            "",
-            table,
-            "",
-        ]
-    )
+    return rows
 
 
 def render_matrix(runs: Sequence[RunResult]) -> str:

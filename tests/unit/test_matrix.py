@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from bench.models import RunResult
-from bench.report.matrix import render_builders
+from bench.report.matrix import render_builders, render_versions
 from tests.unit.sample_results import sample_run
 
 
@@ -47,3 +47,11 @@ def test_a_variant_measured_twice_on_one_engine_is_shown_twice() -> None:
     rows = _rows(render_builders(runs), "slim", "cold")
     assert len(rows) == 2  # the second classic run is not dropped
     assert rows[0][5] == "1.00" and rows[1][4] == "not measured"
+
+
+def test_python_versions_of_different_engines_are_tables_apart() -> None:
+    markdown = render_versions([_run("a", "classic"), _run("b", "classic", "26.1.5+dfsg1")])
+    assert markdown.count("| variant ") == 2
+    assert markdown.index("Engine 20.10.24+dfsg1 at ") < markdown.index("Engine 26.1.5+dfsg1 at ")
+    one_engine = render_versions([_run("a", "classic"), _run("b", "classic")])
+    assert one_engine.count("| variant ") == 1 and "Engine " not in one_engine

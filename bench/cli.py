@@ -165,6 +165,12 @@ def _add_run(commands: _Commands) -> None:
         "(default: each Dockerfile's own)",
     )
     run.add_argument(
+        "--shard",
+        metavar="K/N",
+        help="measure only part K of N of the work units (variant, Python version, builder), "
+        "split the same way on every machine; recorded in the results",
+    )
+    run.add_argument(
         "--keep-images",
         action="store_true",
         help="keep each variant's measured image (superseded builds still go)",

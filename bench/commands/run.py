@@ -18,6 +18,7 @@ from bench.report.engines import render_engines
 from bench.report.matrix import render_matrix
 from bench.report.wheels import summary as wheel_summary
 from bench.run import session as benchmark
+from bench.run import shard as sharding
 from bench.run.measure import RunOptions
 from bench.run.progress import ConsoleProgress
 from bench.units import format_bytes, format_seconds
@@ -49,6 +50,14 @@ def run(args: argparse.Namespace) -> int:
         skip_missing_bases=len(versions) > 1,
         lab_bases=basemap.parse(args.lab_bases, standins.REFERENCES),
     )
+    shard = sharding.parse(args.shard) if args.shard is not None else None
+    mine = _shard_units(shard, variants, versions, builders)
+    if not mine:
+        # Not an error: N larger than the number of units leaves some jobs nothing to do.
+        # No results file either: an empty one would only be picked up as the latest run.
+        assert shard is not None
+        print(f"shard {shard.label}: no work units fall in this shard; nothing to measure")
+        return EXIT_OK
     results: list[RunResult] = []
     paths: list[Path] = []
     exit_code = EXIT_OK
@@ -56,11 +65,16 @@ def run(args: argparse.Namespace) -> int:
     # self-describing measurement; the report lines them up.
     for builder in builders:
         for version in versions:
+            chosen = tuple(
+                v for v in variants if sharding.WorkUnit(v.name, version or "", builder) in mine
+            )
+            if not chosen:
+                continue  # another shard measures this builder and Python version
             if len(builders) > 1 or len(versions) > 1:
                 print(f"== builder {builder}, Python {version or 'default'} ==", flush=True)
             request = benchmark.RunRequest(
                 manifest=loaded,
-                variants=variants,
+                variants=chosen,
                 options=options,
                 out_dir=args.out,
                 keep_images=args.keep_images,
@@ -71,8 +85,9 @@ def run(args: argparse.Namespace) -> int:
                 lab_engine=args.lab_engine,
                 wheel_check=not args.no_wheel_check,
                 wheel_index=args.wheel_index,
+                shard=None if shard is None else shard.label,
             )
-            progress = ConsoleProgress(total_variants=len(variants))
+            progress = ConsoleProgress(total_variants=len(chosen))
             result, path, code = benchmark.run(request, progress)
             results.append(result)
             paths.append(path)
@@ -83,6 +98,22 @@ def run(args: argparse.Namespace) -> int:
         written = write_reports(results, paths, args.report_dir)
         print("report:  " + ", ".join(str(p) for p in written))
     return exit_code
+
+
+def _shard_units(
+    shard: sharding.Shard | None,
+    variants: tuple[manifest.Variant, ...],
+    versions: list[str | None],
+    builders: list[str],
+) -> frozenset[sharding.WorkUnit]:
+    """The work units this job measures: all of them without --shard."""
+    every = sharding.units((v.name for v in variants), versions, builders)
+    if shard is None:
+        return frozenset(every)
+    mine = sharding.select(every, shard)
+    if mine:
+        print(f"shard {shard.label}: {len(mine)} of {len(every)} work units", flush=True)
+    return frozenset(mine)
 
 
 def _builders(choice: str) -> list[str]:

@@ -297,12 +297,30 @@ def _timing_section(rows: list[Row], with_run: bool) -> str:
                 warnings.append(f"- ⚠ {where}: {warning}")
         return result
 
-    table = markup.variant_table(rows, with_run, list(SCENARIO_LABELS.values()), cells)
+    groups = markup.by_engine(rows)
+    columns = list(SCENARIO_LABELS.values())
+    # Build times depend on the machine and the engine: rows from two of them side by side
+    # would read as a comparison the numbers cannot support. Sizes do not, and stay together.
+    tables = (
+        markup.variant_table(rows, with_run, columns, cells)
+        if len(groups) == 1
+        else "\n\n".join(
+            f"{label}:\n\n{markup.variant_table(group, with_run, columns, cells)}"
+            for label, group in groups
+        )
+    )
+    within = (
+        " Timings are compared only within one engine (one Docker host and engine version on "
+        "one host): runs on different engines get a table each. Sizes may be compared across "
+        "all runs."
+        if with_run
+        else ""
+    )
     return markup.section(
         "First build vs rebuild after a code edit",
         "Wall-clock time of each scenario: the median of the repeats, with their range and "
-        "spread. Only successful samples count; failed ones are listed in the cell.",
-        table,
+        "spread. Only successful samples count; failed ones are listed in the cell." + within,
+        tables,
         "\n".join(["Warnings:", "", *warnings]) if warnings else "",
         markup.definitions(
             (

@@ -10,12 +10,34 @@ from collections.abc import Callable
 from tabulate import tabulate
 
 from bench.models import SMOKE_FAILURE, RunResult, VariantResult
+from bench.report.paths import tilde_home
 
 SHORT_CHARS = 60  # characters of a reason or an instruction shown in a table cell
 SHORT_FAILURE_CHARS = 40  # ... of an error repeated in table cells (the full text is listed once)
 
 # One table row's source: the run (for the "run" column) and the variant.
 Row = tuple[RunResult, VariantResult]
+
+
+def engine_of(run: RunResult) -> tuple[str, str, str]:
+    """What a run's timings can be compared within: its host, Docker host and engine version."""
+    engine = run.provenance.engine
+    return (run.provenance.host, engine.docker_host, engine.server_version)
+
+
+def engine_label(run: RunResult) -> str:
+    """`Engine 20.10.24 at unix:///~/.../docker.sock on host bench-host`, home as `~`."""
+    host, docker_host, version = (recorded(part) for part in engine_of(run))
+    return tilde_home(f"Engine {version} at {docker_host} on host {host}")
+
+
+def by_engine(rows: list[Row]) -> list[tuple[str, list[Row]]]:
+    """The rows grouped by engine_of, groups in order of first appearance, rows in order."""
+    groups: dict[tuple[str, str, str], tuple[str, list[Row]]] = {}
+    for row in rows:
+        key = engine_of(row[0])
+        groups.setdefault(key, (engine_label(row[0]), []))[1].append(row)
+    return list(groups.values())
 
 
 def short(text: str | None, limit: int = SHORT_CHARS) -> str:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from itertools import zip_longest
 
 from bench.models import BUILD_SCENARIOS, RunResult, VariantResult
+from bench.report import markup
 from bench.report.markup import pipe_table
 from bench.stats import summarize
 from bench.units import format_bytes, format_seconds
@@ -44,35 +46,26 @@ def _cell(variant: VariantResult | None, scenario: str) -> str:
 
 def render_builders(runs: Sequence[RunResult]) -> str:
     """cold/edit/noop per variant and builder, with the BuildKit/classic ratio."""
-    by_builder: dict[tuple[str, str], dict[str, VariantResult]] = {}
+    # A ratio compares two builds of one engine only: runs of other engines (shards of one
+    # matrix measured elsewhere, say) get a table of their own, never a ratio across engines.
+    groups: dict[tuple[str, str, str], list[RunResult]] = {}
     for run in runs:
-        key = (run.provenance.engine.builder, python_version(run))
-        by_builder.setdefault(key, {}).update({v.name: v for v in run.variants})
-    versions = sorted({version for _, version in by_builder})
-    rows = []
-    for version in versions:
-        classic = by_builder.get(("classic", version), {})
-        buildkit = by_builder.get(("buildkit", version), {})
-        for name in dict.fromkeys([*classic, *buildkit]):
-            for scenario in BUILD_SCENARIOS:
-                a, b = classic.get(name), buildkit.get(name)
-                ma = median_seconds(a, scenario) if a else None
-                mb = median_seconds(b, scenario) if b else None
-                ratio = f"{mb / ma:.2f}" if ma and mb else "n/a (a side has no sample)"
-                rows.append(
-                    [name, version, scenario, _cell(a, scenario), _cell(b, scenario), ratio]
-                )
-    table = pipe_table(
-        [
-            "variant",
-            "python",
-            "scenario",
-            "classic (SDK)",
-            "BuildKit (CLI)",
-            "BuildKit / classic",
-        ],
-        rows,
-    )
+        groups.setdefault(markup.engine_of(run), []).append(run)
+    header = [
+        "variant",
+        "python",
+        "scenario",
+        "classic (SDK)",
+        "BuildKit (CLI)",
+        "BuildKit / classic",
+    ]
+    tables = [pipe_table(header, _builder_rows(group)) for group in groups.values()]
+    if len(tables) > 1:
+        tables = [
+            f"{markup.engine_label(group[0])}:\n\n{table}"
+            for group, table in zip(groups.values(), tables, strict=True)
+        ]
+    table = "\n\n".join(tables)
     return "\n".join(
         [
             "## Classic builder vs BuildKit",
@@ -95,8 +88,61 @@ def render_builders(runs: Sequence[RunResult]) -> str:
     )
 
 
+def _builder_rows(runs: Sequence[RunResult]) -> list[list[str]]:
+    """Classic against BuildKit per variant, version and scenario, for runs of one engine."""
+    # Lists, not one entry per name: a variant measured twice (two runs of one builder) shows
+    # twice, each paired with the BuildKit measurement of the same rank, never dropped.
+    by_builder: dict[tuple[str, str], dict[str, list[VariantResult]]] = {}
+    for run in runs:
+        measured = by_builder.setdefault((run.provenance.engine.builder, python_version(run)), {})
+        for variant in run.variants:
+            measured.setdefault(variant.name, []).append(variant)
+    rows = []
+    for version in sorted({version for _, version in by_builder}):
+        classic = by_builder.get(("classic", version), {})
+        buildkit = by_builder.get(("buildkit", version), {})
+        for name in dict.fromkeys([*classic, *buildkit]):
+            pairs = zip_longest(classic.get(name, []), buildkit.get(name, []))
+            for a, b in pairs:
+                for scenario in BUILD_SCENARIOS:
+                    ma = median_seconds(a, scenario) if a else None
+                    mb = median_seconds(b, scenario) if b else None
+                    ratio = f"{mb / ma:.2f}" if ma and mb else "n/a (a side has no sample)"
+                    rows.append(
+                        [name, version, scenario, _cell(a, scenario), _cell(b, scenario), ratio]
+                    )
+    return rows
+
+
 def render_versions(runs: Sequence[RunResult]) -> str:
-    """Image size and cold build per variant and Python version."""
+    """Image size and cold build per variant and Python version, a table per engine."""
+    # The cold build is a time: runs of different engines are never rows of one table.
+    groups: dict[tuple[str, str, str], list[RunResult]] = {}
+    for run in runs:
+        groups.setdefault(markup.engine_of(run), []).append(run)
+    tables = [
+        pipe_table(["variant", "python", "image size", "cold build"], _version_rows(group))
+        for group in groups.values()
+    ]
+    if len(tables) > 1:
+        tables = [
+            f"{markup.engine_label(group[0])}:\n\n{table}"
+            for group, table in zip(groups.values(), tables, strict=True)
+        ]
+    return "\n".join(
+        [
+            "## Python versions",
+            "",
+            "The same variants built with `PYTHON_VERSION` set; a variant whose base "
+            "does not exist for a version is skipped, with the reason.",
+            "",
+            "\n\n".join(tables),
+            "",
+        ]
+    )
+
+
+def _version_rows(runs: Sequence[RunResult]) -> list[list[str]]:
     rows = []
     for run in runs:
         if run.provenance.engine.builder != "classic" and any(
@@ -110,18 +156,7 @@ def render_versions(runs: Sequence[RunResult]) -> str:
                 else f"{variant.status}: {variant.reason}"
             )
             rows.append([variant.name, python_version(run), size, _cell(variant, "cold")])
-    table = pipe_table(["variant", "python", "image size", "cold build"], rows)
-    return "\n".join(
-        [
-            "## Python versions",
-            "",
-            "The same variants built with `PYTHON_VERSION` set; a variant whose base "
-            "does not exist for a version is skipped, with the reason.",
-            "",
-            table,
-            "",
-        ]
-    )
+    return rows
 
 
 def render_matrix(runs: Sequence[RunResult]) -> str:

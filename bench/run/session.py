@@ -29,7 +29,7 @@ from bench.lab.standins import lab_registry_serves
 from bench.layers.sizecache import SizeCache
 from bench.manifest import Manifest, Variant
 from bench.models import ImageAnalysis, Provenance, RunResult, VariantResult, WheelCheck
-from bench.run import phases
+from bench.run import phases, shard
 from bench.run.analysis_phase import analyse_pending, with_analysis
 from bench.run.connection import (
     BuildSettings,
@@ -72,6 +72,8 @@ class RunRequest:
     # wheel_index None: the index the builds use (bench/run/connection.py's wheel_index).
     wheel_check: bool = False
     wheel_index: str | None = None
+    # `run --shard K/N`: recorded, so a report over the shards' results says which made what.
+    shard: str | None = None
 
 
 def new_run_id() -> str:
@@ -484,4 +486,6 @@ def _recorded_options(
         recorded[basemap.OPTION] = basemap.recorded(options.lab_bases)
     if wheels is not None:  # likewise
         recorded["wheel_index"] = redaction.redact(wheels.index_url)
+    if request.shard is not None:  # likewise
+        recorded[shard.OPTION] = request.shard
     return tuple(sorted(recorded.items()))

@@ -292,6 +292,55 @@ def test_run_column_only_for_several_runs() -> None:
     assert "20261125T080000Z-000001.json" in two.splitlines()[0]
 
 
+def _section(markdown: str, title: str) -> str:
+    return markdown.split(f"## {title}\n", 1)[1].split("\n## ", 1)[0]
+
+
+def _on_engine(run: RunResult, run_id: str, server_version: str, host: str) -> RunResult:
+    """The run as if made on another engine (its version) or machine (its host)."""
+    engine = replace(run.provenance.engine, server_version=server_version)
+    provenance = replace(run.provenance, engine=engine, host=host)
+    return replace(run, run_id=run_id, provenance=provenance)
+
+
+def test_timings_of_different_engines_are_never_in_one_table() -> None:
+    # Two shards of one run, measured on two engines: sizes side by side, timings apart.
+    run = sample_run()
+    other = _on_engine(run, "20261125T080000Z-000001", "26.1.5+dfsg1", "ci-runner-2")
+    markdown = render_markdown([run, other])
+    timing = _section(markdown, "First build vs rebuild after a code edit")
+    assert "Timings are compared only within one engine" in timing
+    assert "Sizes may be compared across all runs." in timing
+    first, second = _tables(timing)
+    assert {row[0] for row in first[1:]} == {RUN_ID}
+    assert {row[0] for row in second[1:]} == {"20261125T080000Z-000001"}
+    labels = [line for line in timing.splitlines() if line.startswith("Engine ")]
+    assert labels == [
+        "Engine 20.10.24+dfsg1 at unix://~/.local/share/dockerfile-bench/lab/run/docker.sock "
+        "on host bench-host:",
+        "Engine 26.1.5+dfsg1 at unix://~/.local/share/dockerfile-bench/lab/run/docker.sock "
+        "on host ci-runner-2:",
+    ]
+    # The same engine version on another machine is another engine too.
+    elsewhere = _on_engine(run, "20261125T080000Z-000002", "20.10.24+dfsg1", "ci-runner-3")
+    timing = _section(render_markdown([run, elsewhere]), "First build vs rebuild after a code edit")
+    assert len(_tables(timing)) == 2
+    # Sizes are one table across both engines.
+    (sizes,) = _tables(_section(markdown, "Image size per base"))
+    assert {row[0] for row in sizes[1:]} == {RUN_ID, "20261125T080000Z-000001"}
+
+
+def test_a_variant_measured_twice_on_one_engine_shows_both_timings() -> None:
+    run = sample_run()
+    again = replace(run, run_id="20261125T080000Z-000001")
+    timing = _section(render_markdown([run, again]), "First build vs rebuild after a code edit")
+    (table,) = _tables(timing)  # one engine: one table, no engine label
+    slim_rows = [row for row in table[1:] if row[1] == "slim"]
+    assert [row[0] for row in slim_rows] == [RUN_ID, "20261125T080000Z-000001"]
+    assert slim_rows[0][2:] == slim_rows[1][2:]  # the same samples, neither dropped
+    assert not [line for line in timing.splitlines() if line.startswith("Engine ")]
+
+
 def test_chart_links_go_under_their_section() -> None:
     markdown = render_markdown([sample_run()], {"size": "charts/size.svg"})
     size_section = markdown.split("## Image size per base", 1)[1].split("\n## ", 1)[0]

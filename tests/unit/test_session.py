@@ -117,10 +117,10 @@ class Run:
 
         monkeypatch.setattr(storage, "save", save)
 
-    def __call__(self, *names: str) -> tuple[RunResult, Path, int]:
+    def __call__(self, *names: str, shard: str | None = None) -> tuple[RunResult, Path, int]:
         loaded = manifest.load()
         request = session.RunRequest(
-            loaded, loaded.select(list(names)), RunOptions(repeat=1), self.out
+            loaded, loaded.select(list(names)), RunOptions(repeat=1), self.out, shard=shard
         )
         return session.run(request, SilentProgress())
 
@@ -151,6 +151,16 @@ def test_a_run_saves_as_it_goes_and_removes_what_it_made(
         "close",
     ]
     assert run.scratch_left() == []
+
+
+def test_a_sharded_run_records_its_shard_and_others_do_not(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # A report over the shards' results files then says which shard measured what.
+    sharded, _, _ = Run(monkeypatch, tmp_path, Bench())("slim", shard="2/3")
+    assert dict(sharded.provenance.options)["shard"] == "2/3"
+    whole, _, _ = Run(monkeypatch, tmp_path, Bench())("slim")
+    assert "shard" not in dict(whole.provenance.options)
 
 
 def _ctrl_c() -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
 import pytest
@@ -14,6 +13,7 @@ from bench.run import session as benchmark
 from bench.run.measure import RunOptions
 from bench.run.progress import SilentProgress
 from tests.docker.tiny_project import write_tiny_project
+from tests.tree import tree_digest
 
 pytestmark = pytest.mark.docker
 
@@ -23,18 +23,12 @@ def tiny(tmp_path: Path) -> Path:
     return write_tiny_project(tmp_path)
 
 
-def _digest(root: Path) -> str:
-    return hashlib.sha256(
-        b"".join(str(p).encode() + p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file())
-    ).hexdigest()
-
-
 def _all_image_ids(engine: Engine) -> set[str]:
     return set(engine._api.images(all=True, quiet=True))
 
 
 def test_edit_reruns_dependencies_only_in_the_naive_variant(engine: Engine, tiny: Path) -> None:
-    before = _digest(tiny / "app")
+    before = tree_digest(tiny / "app")
     images_before = _all_image_ids(engine)
     loaded = manifest.load(tiny / "variants.toml")
     request = benchmark.RunRequest(
@@ -66,7 +60,7 @@ def test_edit_reruns_dependencies_only_in_the_naive_variant(engine: Engine, tiny
     context = by_name["ordered"].context
     assert context is not None and context.ignored_files >= 1 and context.ignored_bytes >= 100_000
     # The user's files are byte-identical; nothing of the run is left in the engine.
-    assert _digest(tiny / "app") == before
+    assert tree_digest(tiny / "app") == before
     assert engine.images_with_label(f"{labels.RUN_ID}={result.run_id}") == []
     # Not even the earlier stage's images, which carry no label of the run's, nor the
     # intermediate images of any build.

@@ -4,7 +4,6 @@ edit rebuild, dependency reinstall). The projects' tree is never touched."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 import subprocess
 import sys
@@ -17,6 +16,7 @@ from bench import storage
 from bench.engine import labels
 from bench.engine.client import Engine
 from tests.project_set import LAB_BASES, MANIFEST, ROOT, expectations
+from tests.tree import tree_digest
 
 # Once, on the default engine: the projects exercise the harness, not the engine (the same
 # code runs on Engine 26, and CI time is bounded).
@@ -26,19 +26,11 @@ REPO = Path(__file__).resolve().parents[2]
 EXPECTED = expectations()
 
 
-def _tree_digest(root: Path) -> str:
-    digest = hashlib.sha256()
-    for path in sorted(root.rglob("*")):
-        if path.is_file():
-            digest.update(path.relative_to(root).as_posix().encode() + path.read_bytes())
-    return digest.hexdigest()
-
-
 @pytest.fixture(scope="module")
 def results(engine: Engine, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """One run of every project: a cold build and an edit rebuild each, smoke-tested."""
     out = tmp_path_factory.mktemp("projects")
-    before = _tree_digest(ROOT)
+    before = tree_digest(ROOT)
     command = [sys.executable, "-m", "bench", "run", "--manifest", str(MANIFEST)]
     for mapping in LAB_BASES:
         command += ["--lab-base", mapping]
@@ -49,7 +41,7 @@ def results(engine: Engine, tmp_path_factory: pytest.TempPathFactory) -> dict[st
     )
     # Exit 1: some variants failed, as two of them must; anything else is the harness's fault.
     assert run.returncode in (0, 1), run.stdout[-3000:] + run.stderr[-3000:]
-    assert _tree_digest(ROOT) == before, "the run changed the projects' files"
+    assert tree_digest(ROOT) == before, "the run changed the projects' files"
     (path,) = (out / "results").glob("*.json")
     data: dict[str, Any] = json.loads(path.read_text())
     assert (out / "reports" / "latest.md").is_file()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
@@ -17,17 +16,10 @@ from bench.run.measure import PendingAnalysis, RunOptions, measure_variant
 from bench.run.phases import PhaseClock
 from bench.run.progress import SilentProgress
 from bench.run.scratch import ScratchCopies
+from tests.tree import tree_digest
 from tests.unit.fakes import FakeWorkbench, fake_harness
 
 REPO = Path(__file__).resolve().parents[2]
-
-
-def _tree_digest(root: Path) -> str:
-    digest = hashlib.sha256()
-    for path in sorted(root.rglob("*")):
-        if path.is_file() and "__pycache__" not in path.parts:
-            digest.update(str(path).encode() + path.read_bytes())
-    return digest.hexdigest()
 
 
 def _measure(
@@ -115,9 +107,9 @@ def test_noop_rebuild_is_all_cache_hits() -> None:
 
 
 def test_the_users_tree_is_untouched() -> None:
-    before = _tree_digest(REPO / "variants")
+    before = tree_digest(REPO / "variants", without_pycache=True)
     _measure("naive", FakeWorkbench(), repeat=2)
-    assert _tree_digest(REPO / "variants") == before
+    assert tree_digest(REPO / "variants", without_pycache=True) == before
 
 
 def test_a_failing_build_is_a_failed_row_with_its_log() -> None:

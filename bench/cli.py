@@ -110,7 +110,7 @@ def _add_run(commands: _Commands) -> None:
         dest="scenarios",
         help="only these scenarios (repeatable; default: all)",
     )
-    _engine_option(run)
+    _engine_option(run, repeatable=True)
     run.add_argument("--network", help="network mode for builds (lab default: host)")
     run.add_argument("--pip-index-url", metavar="URL", help="package index for pip in builds")
     wheels = run.add_mutually_exclusive_group()
@@ -157,6 +157,12 @@ def _add_run(commands: _Commands) -> None:
         default="sdk",
         help="sdk: the engine's classic builder via the Docker SDK (default); "
         "buildkit: BuildKit via the docker CLI; both: one run each",
+    )
+    run.add_argument(
+        "--buildx-builder",
+        metavar="NAME",
+        help="with --builder buildkit: build with this existing buildx builder (`docker buildx "
+        "ls`), e.g. a remote BuildKit; its images are loaded into the engine (--load)",
     )
     run.add_argument(
         "--python",
@@ -223,6 +229,18 @@ def _add_smoke_report(commands: _Commands) -> None:
         "--engines",
         action="store_true",
         help="write engines.md: the results' setups (engine, image store, builder) side by side",
+    )
+
+    merge = commands.add_parser(
+        "merge",
+        help="one report from several results files (shards, engines): coverage first",
+    )
+    merge.add_argument("results", nargs="+", type=Path, help="results files to merge")
+    merge.add_argument(
+        "--out",
+        type=Path,
+        default=Path("reports/merged.md"),
+        help="the merged report (reports/merged.md); its CSV and charts go beside it",
     )
 
 
@@ -375,13 +393,21 @@ def _add_perf(commands: _Commands) -> None:
     )
 
 
-def _engine_option(parser: argparse.ArgumentParser) -> None:
+def _engine_option(parser: argparse.ArgumentParser, *, repeatable: bool = False) -> None:
+    names = ", ".join(ENGINE_NAMES)
     parser.add_argument(
         "--engine",
-        choices=ENGINE_NAMES,
-        dest="lab_engine",
-        help="build on this lab engine (`lab up --engine NAME` starts it; default: "
-        "DOCKER_HOST, else the lab's 20.10 engine, else Docker's default)",
+        action="append" if repeatable else "store",
+        dest="engines" if repeatable else "engine",
+        metavar="ENGINE",
+        help=f"build on this engine: a lab engine ({names}; `lab up --engine NAME` starts it) "
+        "or a Docker host address (unix://, tcp://, ssh://user@host); default: DOCKER_HOST, "
+        "else the lab's 20.10 engine, else Docker's default"
+        + (
+            "; repeatable: each engine measures the same variants, one engine after another"
+            if repeatable
+            else ""
+        ),
     )
 
 
@@ -475,13 +501,14 @@ def _dispatch(args: argparse.Namespace) -> int:
         from bench.commands import notes as commands_notes
 
         return commands_notes.notes(args) if args.command == "notes" else commands_notes.diff(args)
-    if args.command in ("run", "smoke", "report"):
+    if args.command in ("run", "smoke", "report", "merge"):
         from bench.commands import run as commands_run
 
         handler = {
             "run": commands_run.run,
             "smoke": commands_run.smoke,
             "report": commands_run.report_command,
+            "merge": commands_run.merge_command,
         }[args.command]
         return handler(args)
     raise AssertionError(f"unhandled command {args.command}")

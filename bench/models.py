@@ -28,6 +28,13 @@ ImageStore = Literal["graphdriver", "containerd"]
 EngineSizeKind = Literal["unpacked", "content"]
 # How a variant's reason starts when its builds succeeded and its image did not run.
 SMOKE_FAILURE = "smoke test failed"
+# The provenance option naming the buildx builder of a run built with `--buildx-builder`
+# (`NAME (DRIVER driver)`); absent: the engine's own builder.
+BUILDX_BUILDER_OPTION = "buildx_builder"
+# The provenance options of a shard's results (`run --shard K/N`): `K/N`, and how many work
+# units the whole split run has, so a merge can tell whether the shards add up to it.
+SHARD_OPTION = "shard"
+SHARD_UNITS_OPTION = "shard_units"
 # The scenarios that time a build (pull is network work).
 BUILD_SCENARIOS: tuple[Scenario, ...] = ("cold", "edit", "noop")
 

@@ -13,12 +13,14 @@ from bench.errors import EXIT_FAILED, EXIT_OK, BenchError
 from bench.lab import basemap, standins
 from bench.models import SCENARIOS, RunResult
 from bench.report import latest as report
+from bench.report import merge
 from bench.report.charts import write_charts
 from bench.report.engines import render_engines
 from bench.report.matrix import render_matrix
 from bench.report.wheels import summary as wheel_summary
 from bench.run import session as benchmark
 from bench.run import shard as sharding
+from bench.run.connection import engine_choice
 from bench.run.measure import RunOptions
 from bench.run.progress import ConsoleProgress
 from bench.units import format_bytes, format_seconds
@@ -50,8 +52,12 @@ def run(args: argparse.Namespace) -> int:
         skip_missing_bases=len(versions) > 1,
         lab_bases=basemap.parse(args.lab_bases, standins.REFERENCES),
     )
+    if args.buildx_builder is not None and "buildkit" not in builders:
+        raise BenchError("--buildx-builder builds with BuildKit: add --builder buildkit")
+    engines = _engines(args.engines)
     shard = sharding.parse(args.shard) if args.shard is not None else None
-    mine = _shard_units(shard, variants, versions, builders)
+    every = sharding.units((v.name for v in variants), versions, builders)
+    mine = _shard_units(shard, every)
     if not mine:
         # Not an error: N larger than the number of units leaves some jobs nothing to do.
         # No results file either: an empty one would only be picked up as the latest run.
@@ -61,53 +67,69 @@ def run(args: argparse.Namespace) -> int:
     results: list[RunResult] = []
     paths: list[Path] = []
     exit_code = EXIT_OK
-    # One run (one results file) per builder and Python version: each is a complete,
-    # self-describing measurement; the report lines them up.
-    for builder in builders:
-        for version in versions:
-            chosen = tuple(
-                v for v in variants if sharding.WorkUnit(v.name, version or "", builder) in mine
-            )
-            if not chosen:
-                continue  # another shard measures this builder and Python version
-            if len(builders) > 1 or len(versions) > 1:
-                print(f"== builder {builder}, Python {version or 'default'} ==", flush=True)
-            request = benchmark.RunRequest(
-                manifest=loaded,
-                variants=chosen,
-                options=options,
-                out_dir=args.out,
-                keep_images=args.keep_images,
-                network=args.network,
-                pip_index_url=args.pip_index_url,
-                builder=builder,
-                python_version=version,
-                lab_engine=args.lab_engine,
-                wheel_check=not args.no_wheel_check,
-                wheel_index=args.wheel_index,
-                shard=None if shard is None else shard.label,
-            )
-            progress = ConsoleProgress(total_variants=len(chosen))
-            result, path, code = benchmark.run(request, progress)
-            results.append(result)
-            paths.append(path)
-            exit_code = max(exit_code, code)
-            print(f"results: {path}")
-            _print_summary(result)
+    # One run (one results file) per engine, builder and Python version: each is a complete,
+    # self-describing measurement; the report lines them up. Engines take their turn one
+    # after another: two timed builds at once, even on two engines of one machine, would
+    # share its cores and disk, and each would time the other's work.
+    for engine in engines:
+        for builder in builders:
+            for version in versions:
+                chosen = tuple(
+                    v for v in variants if sharding.WorkUnit(v.name, version or "", builder) in mine
+                )
+                if not chosen:
+                    continue  # another shard measures this builder and Python version
+                heading = [
+                    *([f"engine {engine}"] if len(engines) > 1 else []),
+                    *(
+                        [f"builder {builder}, Python {version or 'default'}"]
+                        if len(builders) > 1 or len(versions) > 1
+                        else []
+                    ),
+                ]
+                if heading:
+                    print(f"== {', '.join(heading)} ==", flush=True)
+                request = benchmark.RunRequest(
+                    manifest=loaded,
+                    variants=chosen,
+                    options=options,
+                    out_dir=args.out,
+                    keep_images=args.keep_images,
+                    network=args.network,
+                    pip_index_url=args.pip_index_url,
+                    builder=builder,
+                    python_version=version,
+                    engine=engine,
+                    buildx_builder=args.buildx_builder if builder == "buildkit" else None,
+                    wheel_check=not args.no_wheel_check,
+                    wheel_index=args.wheel_index,
+                    shard=None if shard is None else shard.label,
+                    shard_units=len(every),
+                )
+                progress = ConsoleProgress(total_variants=len(chosen))
+                result, path, code = benchmark.run(request, progress)
+                results.append(result)
+                paths.append(path)
+                exit_code = max(exit_code, code)
+                print(f"results: {path}")
+                _print_summary(result)
     if not args.no_report:
         written = write_reports(results, paths, args.report_dir)
         print("report:  " + ", ".join(str(p) for p in written))
     return exit_code
 
 
+def _engines(chosen: list[str] | None) -> list[str | None]:
+    """The engines to measure on, each once, in the order given; none: the default one."""
+    if not chosen:
+        return [None]
+    return list(dict.fromkeys(engine_choice(text) for text in chosen))
+
+
 def _shard_units(
-    shard: sharding.Shard | None,
-    variants: tuple[manifest.Variant, ...],
-    versions: list[str | None],
-    builders: list[str],
+    shard: sharding.Shard | None, every: tuple[sharding.WorkUnit, ...]
 ) -> frozenset[sharding.WorkUnit]:
     """The work units this job measures: all of them without --shard."""
-    every = sharding.units((v.name for v in variants), versions, builders)
     if shard is None:
         return frozenset(every)
     mine = sharding.select(every, shard)
@@ -161,7 +183,7 @@ def smoke(args: argparse.Namespace) -> int:
         variants=variants,
         options=options,
         out_dir=args.out,
-        lab_engine=args.lab_engine,
+        engine=None if args.engine is None else engine_choice(args.engine),
     )
     result, path, _ = benchmark.run(request, ConsoleProgress(total_variants=len(variants)))
     failed = False
@@ -197,6 +219,41 @@ def report_command(args: argparse.Namespace) -> int:
     for path in written:
         print(f"wrote {path}")
     return EXIT_OK
+
+
+def merge_command(args: argparse.Namespace) -> int:
+    """One report from several results files, coverage first; exit 1 when shards of a split
+    run are missing (the report is still written, with what was measured)."""
+    runs = [storage.load(path) for path in args.results]
+    found = merge.coverage(runs)
+    out: Path = args.out
+    out.parent.mkdir(parents=True, exist_ok=True)
+    prefix = f"{out.stem}-"
+    charts = write_charts(runs, out.parent, prefix)
+    matrix = render_matrix(runs)
+    text = report.render_markdown(
+        runs, chart_paths=charts, preface=merge.render_coverage(runs, found), command="merge"
+    )
+    storage.write_text_atomic(out, text + ("\n" + matrix if matrix else ""))
+    csv = out.with_suffix(".csv")
+    report.write_csv(runs, csv)
+    for path in [out, csv, *(out.parent / name for name in charts.values())]:
+        print(f"wrote {path}")
+    for split in found.splits:
+        if not split.whole:
+            print(
+                f"incomplete: the run split {split.count} ways covers {split.units_seen} of "
+                f"{split.expected_units or 'an unrecorded number of'} work units",
+                file=sys.stderr,
+            )
+    for repeat in found.repeats:
+        print(
+            f"note: {repeat.unit.variant} ({repeat.unit.builder}, Python "
+            f"{repeat.unit.python_version}) measured {len(repeat.runs)} times on one engine: "
+            "all shown",
+            file=sys.stderr,
+        )
+    return EXIT_OK if found.complete else EXIT_FAILED
 
 
 def write_engines_report(runs: list[RunResult], report_dir: Path) -> Path:

@@ -25,6 +25,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
 
+from bench.engine import buildx
 from bench.errors import BenchError
 from bench.models import BuildOutcome, BuildStep
 
@@ -330,7 +331,11 @@ class BuildKitBuilder:
     name = "buildkit"
 
     def __init__(
-        self, docker_host: str, cli: str | None = None, docker_config: Path | None = None
+        self,
+        docker_host: str,
+        cli: str | None = None,
+        docker_config: Path | None = None,
+        named_builder: str | None = None,
     ) -> None:
         found = cli or find_cli()
         if found is None:
@@ -345,6 +350,16 @@ class BuildKitBuilder:
         self.buildx_version = find_buildx(found, self.env())
         self.frontend: Frontend = "plain" if self.buildx_version is None else "buildx"
         self._client_version: str | None = None
+        # `--buildx-builder NAME`; None: the engine's own BuildKit (buildx's `default`).
+        self.named: buildx.NamedBuilder | None = None
+        if named_builder is not None:
+            if self.frontend != "buildx":
+                raise BenchError(
+                    f"--buildx-builder {named_builder}: needs the docker CLI's buildx plugin "
+                    "(0.13 or later), which it does not find"
+                )
+            self.named = buildx.inspect(self.cli, self.env(), named_builder)
+            buildx.check_target(self.cli, self.env(), self.named, docker_host)
 
     def env(self) -> dict[str, str]:
         """The CLI's environment: our engine, BuildKit on, and the lab's config if any."""
@@ -356,7 +371,9 @@ class BuildKitBuilder:
     def describe(self) -> str:
         """How builds reach BuildKit, in words (for progress lines and reports)."""
         if self.frontend == "buildx":
-            return f"docker buildx build --progress=rawjson ({self.buildx_version})"
+            on = "" if self.named is None else f" on builder {self.named.describe()}"
+            load = " --load" if self.named is not None and self.named.loads else ""
+            return f"docker buildx build --progress=rawjson{load}{on} ({self.buildx_version})"
         return "docker build --progress=plain (DOCKER_BUILDKIT=1)"
 
     def buildkit_version(self) -> str | None:
@@ -386,15 +403,19 @@ class BuildKitBuilder:
                 self.cli,
                 "buildx",
                 "build",
-                # The docker driver on DOCKER_HOST: the engine's own BuildKit, which also
-                # loads the image (no --load), whatever builder the user made default.
+                # `default`: the docker driver on DOCKER_HOST, the engine's own BuildKit,
+                # which also loads the image, whatever builder the user made default.
                 "--builder",
-                "default",
+                "default" if self.named is None else self.named.name,
                 "--progress=rawjson",
                 # The same image `docker build` makes: no attestation manifests, which
                 # buildx adds on the containerd store and which would change the image id.
                 "--provenance=false",
             ]
+            if self.named is not None and self.named.loads:
+                # A BuildKit of its own keeps what it builds: the measured engine gets the
+                # image (for its size, smoke test and layers) only through --load.
+                command.append("--load")
             if iidfile is not None:
                 command += ["--iidfile", str(iidfile)]
         else:

@@ -50,6 +50,8 @@ _CONNECTION_ERRORS = (
 
 
 _DEFAULT_SOCKET = "unix:///var/run/docker.sock"
+# The address schemes of a Docker host (`DOCKER_HOST` syntax) that docker-py connects through.
+DOCKER_HOST_SCHEMES = ("unix://", "tcp://", "ssh://", "npipe://", "http://", "https://")
 
 
 def _check_unix_socket(docker_host: str) -> None:
@@ -86,7 +88,13 @@ class Engine:
         client: docker.DockerClient | None = None
         try:
             if docker_host:
-                client = docker.DockerClient(base_url=docker_host, timeout=_API_TIMEOUT_SECONDS)
+                client = docker.DockerClient(
+                    base_url=docker_host,
+                    timeout=_API_TIMEOUT_SECONDS,
+                    # ssh:// through the user's own ssh (their keys, agent and ssh config),
+                    # as the docker CLI does, rather than paramiko's reimplementation.
+                    use_ssh_client=docker_host.startswith("ssh://"),
+                )
             else:
                 client = docker.from_env(timeout=_API_TIMEOUT_SECONDS)
             client.api.timeout = max(1, round(timeout_seconds))  # a short probe

@@ -23,17 +23,18 @@ _SCENARIOS = tuple((scenario, SCENARIO_LABELS[scenario]) for scenario in BUILD_S
 _DPI = 100
 
 
-def write_charts(runs: Sequence[RunResult], report_dir: Path) -> dict[str, str]:
-    """Charts for these runs in `report_dir`: {report section: file name}; none without data."""
+def write_charts(runs: Sequence[RunResult], report_dir: Path, prefix: str = "") -> dict[str, str]:
+    """Charts for these runs in `report_dir`, their names after `prefix`: {report section:
+    file name}; none without data."""
     charts: dict[str, str] = {}
     size = size_chart(runs)
     if size is not None:
-        storage.write_bytes_atomic(report_dir / SIZE_CHART, size)
-        charts["groups"] = SIZE_CHART
+        storage.write_bytes_atomic(report_dir / (prefix + SIZE_CHART), size)
+        charts["groups"] = prefix + SIZE_CHART
     timing = timing_chart(runs)
     if timing is not None:
-        storage.write_bytes_atomic(report_dir / TIMING_CHART, timing)
-        charts["timing"] = TIMING_CHART
+        storage.write_bytes_atomic(report_dir / (prefix + TIMING_CHART), timing)
+        charts["timing"] = prefix + TIMING_CHART
     return charts
 
 

@@ -9,7 +9,7 @@ from collections.abc import Callable
 
 from tabulate import tabulate
 
-from bench.models import SMOKE_FAILURE, RunResult, VariantResult
+from bench.models import BUILDX_BUILDER_OPTION, SMOKE_FAILURE, RunResult, VariantResult
 from bench.report.paths import tilde_home
 
 SHORT_CHARS = 60  # characters of a reason or an instruction shown in a table cell
@@ -19,21 +19,27 @@ SHORT_FAILURE_CHARS = 40  # ... of an error repeated in table cells (the full te
 Row = tuple[RunResult, VariantResult]
 
 
-def engine_of(run: RunResult) -> tuple[str, str, str]:
-    """What a run's timings can be compared within: its host, Docker host and engine version."""
+def engine_of(run: RunResult) -> tuple[str, str, str, str]:
+    """What a run's timings can be compared within: its host, Docker host and engine version,
+    and the buildx builder that built them when not the engine's own BuildKit (a remote
+    BuildKit times its own machine's work)."""
     engine = run.provenance.engine
-    return (run.provenance.host, engine.docker_host, engine.server_version)
+    named = dict(run.provenance.options).get(BUILDX_BUILDER_OPTION, "")
+    return (run.provenance.host, engine.docker_host, engine.server_version, named)
 
 
 def engine_label(run: RunResult) -> str:
     """`Engine 20.10.24 at unix:///~/.../docker.sock on host bench-host`, home as `~`."""
-    host, docker_host, version = (recorded(part) for part in engine_of(run))
-    return tilde_home(f"Engine {version} at {docker_host} on host {host}")
+    host, docker_host, version, named = engine_of(run)
+    label = f"Engine {recorded(version)} at {recorded(docker_host)} on host {recorded(host)}"
+    if named:
+        label += f", built by buildx builder {named}"
+    return tilde_home(label)
 
 
 def by_engine(rows: list[Row]) -> list[tuple[str, list[Row]]]:
     """The rows grouped by engine_of, groups in order of first appearance, rows in order."""
-    groups: dict[tuple[str, str, str], tuple[str, list[Row]]] = {}
+    groups: dict[tuple[str, str, str, str], tuple[str, list[Row]]] = {}
     for row in rows:
         key = engine_of(row[0])
         groups.setdefault(key, (engine_label(row[0]), []))[1].append(row)

@@ -48,7 +48,7 @@ def render_builders(runs: Sequence[RunResult]) -> str:
     """cold/edit/noop per variant and builder, with the BuildKit/classic ratio."""
     # A ratio compares two builds of one engine only: runs of other engines (shards of one
     # matrix measured elsewhere, say) get a table of their own, never a ratio across engines.
-    groups: dict[tuple[str, str, str], list[RunResult]] = {}
+    groups: dict[tuple[str, str, str, str], list[RunResult]] = {}
     for run in runs:
         groups.setdefault(markup.engine_of(run), []).append(run)
     header = [
@@ -117,7 +117,7 @@ def _builder_rows(runs: Sequence[RunResult]) -> list[list[str]]:
 def render_versions(runs: Sequence[RunResult]) -> str:
     """Image size and cold build per variant and Python version, a table per engine."""
     # The cold build is a time: runs of different engines are never rows of one table.
-    groups: dict[tuple[str, str, str], list[RunResult]] = {}
+    groups: dict[tuple[str, str, str, str], list[RunResult]] = {}
     for run in runs:
         groups.setdefault(markup.engine_of(run), []).append(run)
     tables = [

@@ -7,10 +7,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from bench.engine.client import Engine
+from bench.engine.client import DOCKER_HOST_SCHEMES, Engine
 from bench.errors import BenchError
 from bench.lab import control
-from bench.lab.paths import ENGINE_NAMES, PYPI_PROXY_URL, EngineName, LabPaths
+from bench.lab.paths import ENGINE_NAMES, PYPI_PROXY_URL, LabPaths
 from bench.wheels.index import PYPI_SIMPLE_URL
 
 
@@ -31,19 +31,33 @@ class BuildSettings:
     network: str | None
 
 
-def connect(lab_engine: EngineName | None = None) -> Connection:
-    """Connect to the named lab engine; without a name, to DOCKER_HOST if set, else the
-    running lab's default engine, else Docker's default engine."""
+def engine_choice(text: str) -> str:
+    """An `--engine` value checked: a lab engine's name, or a Docker host address."""
+    value = text.strip()
+    if value in ENGINE_NAMES or value.startswith(DOCKER_HOST_SCHEMES):
+        return value
+    names = ", ".join(ENGINE_NAMES)
+    raise BenchError(
+        f"--engine {text!r}: expected a lab engine ({names}) or a Docker host address "
+        "such as unix:///var/run/docker.sock, tcp://host:2376 or ssh://user@host"
+    )
+
+
+def connect(choice: str | None = None) -> Connection:
+    """Connect to `choice`: a lab engine's name or a Docker host address; without one, to
+    DOCKER_HOST if set, else the running lab's default engine, else Docker's default."""
     paths = LabPaths.default()
-    if lab_engine is None:
+    if choice is None:
         docker_host = control.resolve_docker_host(paths)
-    else:
-        docker_host = control.lab_docker_host(paths, lab_engine)
+    elif choice in ENGINE_NAMES:
+        docker_host = control.lab_docker_host(paths, choice)
         if docker_host is None:
             raise BenchError(
-                f"the lab's Engine {lab_engine} is not running; start it with "
-                f"`python -m bench lab up --engine {lab_engine}`"
+                f"the lab's Engine {choice} is not running; start it with "
+                f"`python -m bench lab up --engine {choice}`"
             )
+    else:
+        docker_host = engine_choice(choice)
     engine = Engine(docker_host)
     lab_hosts = {paths.docker_host_of(name) for name in ENGINE_NAMES}
     mode = "lab" if docker_host in lab_hosts else "online"

@@ -24,12 +24,20 @@ from bench.engine.buildkit import BuildKitBuilder
 from bench.engine.client import Engine
 from bench.errors import EXIT_SIGINT, EXIT_SIGTERM, BenchError
 from bench.lab import basemap, engine26
-from bench.lab.paths import EngineName
 from bench.lab.standins import lab_registry_serves
 from bench.layers.sizecache import SizeCache
 from bench.manifest import Manifest, Variant
-from bench.models import ImageAnalysis, Provenance, RunResult, VariantResult, WheelCheck
-from bench.run import phases, shard
+from bench.models import (
+    BUILDX_BUILDER_OPTION,
+    SHARD_OPTION,
+    SHARD_UNITS_OPTION,
+    ImageAnalysis,
+    Provenance,
+    RunResult,
+    VariantResult,
+    WheelCheck,
+)
+from bench.run import phases
 from bench.run.analysis_phase import analyse_pending, with_analysis
 from bench.run.connection import (
     BuildSettings,
@@ -67,13 +75,19 @@ class RunRequest:
     pip_index_url: str | None = None
     builder: str = "sdk"  # sdk: the engine's classic builder; buildkit: the docker CLI
     python_version: str | None = None
-    lab_engine: EngineName | None = None  # None: DOCKER_HOST, else the lab's default engine
+    # A lab engine's name or a Docker host address; None: DOCKER_HOST, else the lab's default.
+    engine: str | None = None
+    # `--buildx-builder NAME`: BuildKit builds go to this buildx builder (a remote BuildKit);
+    # None: the engine's own BuildKit.
+    buildx_builder: str | None = None
     # The wheel check (bench/wheels/): off unless asked for (`bench run` asks by default);
     # wheel_index None: the index the builds use (bench/run/connection.py's wheel_index).
     wheel_check: bool = False
     wheel_index: str | None = None
     # `run --shard K/N`: recorded, so a report over the shards' results says which made what.
     shard: str | None = None
+    # ...and how many work units the whole split run has, so merging can tell it is whole.
+    shard_units: int = 0
 
 
 def new_run_id() -> str:
@@ -167,7 +181,7 @@ class Session:
         self.clock = phases.PhaseClock()
         with self.clock.phase(phases.SETUP):
             _writable(request.out_dir)
-            connection = connect(request.lab_engine)
+            connection = connect(request.engine)
             if request.options.lab_bases and connection.mode != "lab":
                 raise BenchError("--lab-base maps bases to the lab's stand-ins: run in the lab")
             self.engine = connection.engine
@@ -246,7 +260,9 @@ class Session:
         # is up); online, the user's CLI and whatever buildx it finds, as they set it up.
         config = engine26.cli_config(connection.paths) if connection.mode == "lab" else None
         return BuildKitBuilder(
-            self.engine.docker_host or "unix:///var/run/docker.sock", docker_config=config
+            self.engine.docker_host or "unix:///var/run/docker.sock",
+            docker_config=config,
+            named_builder=self.request.buildx_builder,
         )
 
     def _build_cache_ids(self, builder: BuildKitBuilder | None, mode: str) -> set[str] | None:
@@ -292,7 +308,7 @@ class Session:
             cpu_count=os.cpu_count() or 0,
             git_sha=_git_sha(self.request.manifest.path.parent),
             started_utc=_utc_now(),
-            options=_recorded_options(self.request, self.options, network, self._wheels),
+            options=_recorded_options(self.request, self.options, network, self._wheels, builder),
         )
 
     def _save(self, complete: bool = False) -> RunResult:
@@ -469,7 +485,11 @@ def _bases(
 
 
 def _recorded_options(
-    request: RunRequest, options: RunOptions, network: str | None, wheels: WheelChecker | None
+    request: RunRequest,
+    options: RunOptions,
+    network: str | None,
+    wheels: WheelChecker | None,
+    builder: BuildKitBuilder | None = None,
 ) -> tuple[tuple[str, str], ...]:
     recorded = {
         "manifest": str(request.manifest.path),
@@ -487,5 +507,8 @@ def _recorded_options(
     if wheels is not None:  # likewise
         recorded["wheel_index"] = redaction.redact(wheels.index_url)
     if request.shard is not None:  # likewise
-        recorded[shard.OPTION] = request.shard
+        recorded[SHARD_OPTION] = request.shard
+        recorded[SHARD_UNITS_OPTION] = str(request.shard_units)
+    if builder is not None and builder.named is not None:  # likewise
+        recorded[BUILDX_BUILDER_OPTION] = builder.named.describe()
     return tuple(sorted(recorded.items()))

@@ -1,14 +1,20 @@
 """`run --shard K/N`: split a run's work units into N parts, the same way on every machine.
 
 A work unit is one variant built for one Python version by one builder: what one results file
-row measures. The split is round-robin over the units sorted by (variant, Python version,
-builder): shard K takes the units at positions K-1, K-1+N, K-1+2N... It was chosen over
-"sha256 of the key modulo N" because it balances exactly (shard sizes differ by at most one,
-and no shard is empty while another has two units more), where a hash leaves shards of 20 units
-uneven and often empty at N close to the number of units. The price is that a unit's shard
-depends on the whole set of units, so every job of one sharded run must be given the same
-variants, `--python` and `--builder`; the key never depends on the order of the command line
-or on Python's hash seed, so those jobs agree on any machine.
+row measures. Units are split in groups: one variant for one Python version, with all its
+builders, so that a variant's classic and BuildKit builds land on the same engine and the report
+can put them side by side (a ratio across two engines would compare machines, not builders).
+The groups, sorted by (variant, Python version), are dealt round-robin: shard K takes the groups
+at positions K-1, K-1+N, K-1+2N... When there are fewer groups than shards, the units
+themselves are dealt round-robin instead, sorted by (variant, Python version, builder), so no
+job sits idle that could take a unit.
+
+Round-robin was chosen over "sha256 of the key modulo N" because it balances exactly (shard
+sizes differ by at most one group), where a hash leaves shards of 20 units uneven and often
+empty at N close to the number of units. The price is that a unit's shard depends on the whole
+set of units, so every job of one sharded run must be given the same variants, `--python` and
+`--builder`; the key never depends on the order of the command line or on Python's hash seed,
+so those jobs agree on any machine.
 """
 
 from __future__ import annotations
@@ -18,9 +24,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from bench.errors import BenchError
-
-# The name under which the shard is recorded in a results file's provenance options.
-OPTION = "shard"
 
 _SHARD = re.compile(r"\s*(\d+)\s*/\s*(\d+)\s*")
 
@@ -79,6 +82,11 @@ def units(
 
 
 def select(all_units: Sequence[WorkUnit], shard: Shard) -> tuple[WorkUnit, ...]:
-    """This shard's units: round-robin over the sorted units (see the module's docstring)."""
+    """This shard's units: its groups' (or, with fewer groups than shards, its own share of
+    the units), round-robin (see the module's docstring)."""
     ordered = sorted(set(all_units))  # sorted here too: the caller's order must not matter
-    return tuple(ordered[shard.index - 1 :: shard.count])
+    groups = sorted({(unit.variant, unit.python_version) for unit in ordered})
+    if len(groups) < shard.count:
+        return tuple(ordered[shard.index - 1 :: shard.count])
+    mine = set(groups[shard.index - 1 :: shard.count])
+    return tuple(unit for unit in ordered if (unit.variant, unit.python_version) in mine)

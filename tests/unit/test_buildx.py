@@ -9,7 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from bench.engine import buildx
 from bench.engine.buildkit import BuildKitBuilder, RawJsonParser, find_buildx, parse_rawjson
+from bench.errors import BenchError
 from bench.lab import engine26
 from bench.lab.paths import LabPaths
 
@@ -316,3 +318,102 @@ def test_no_config_without_buildx_in_the_root(tmp_path: Path) -> None:
     paths = LabPaths(lab_dir=tmp_path / "lab", cache_dir=tmp_path / "cache")
     assert engine26.ensure_cli_config(paths) is None
     assert not paths.docker_cli_config.exists()
+
+
+# --buildx-builder NAME -----------------------------------------------------------------------
+
+INSPECT_REMOTE = """Name:          rb
+Driver:        remote
+Last Activity: 2026-11-30 15:00:00 +0000 UTC
+
+Nodes:
+Name:             rb0
+Endpoint:         tcp://buildkitd.example:1234
+Status:           running
+BuildKit version: v0.16.0
+"""
+
+INSPECT_CONTEXT = """Name:   lab26
+Driver: docker
+
+Nodes:
+Name:     lab26
+Endpoint: lab26
+Status:   running
+"""
+
+
+def _named_cli(tmp_path: Path, inspect: str, context_host: str = "") -> str:
+    """A CLI with buildx 0.13 that answers `buildx inspect` and `context inspect`."""
+    (tmp_path / "inspect.txt").write_text(inspect)
+    script = tmp_path / "docker"
+    script.write_text(
+        "#!/bin/sh\n"
+        'if [ "$1 $2" = "buildx version" ]; then echo "github.com/docker/buildx 0.13.1"; exit; fi\n'
+        'if [ "$1 $2 $3" = "buildx inspect rb" ] || [ "$1 $2 $3" = "buildx inspect lab26" ]; '
+        f'then cat "{tmp_path}/inspect.txt"; exit 0; fi\n'
+        'if [ "$1 $2" = "buildx inspect" ]; then echo "ERROR: no builder \\"$3\\" found" >&2; '
+        "exit 1; fi\n"
+        f'if [ "$1 $2" = "context inspect" ]; then echo "{context_host}"; exit 0; fi\n'
+        "exit 2\n"
+    )
+    script.chmod(0o755)
+    return str(script)
+
+
+def test_inspect_gives_the_driver_and_first_endpoint() -> None:
+    named = buildx.parse_inspect("rb", INSPECT_REMOTE)
+    assert named == buildx.NamedBuilder("rb", "remote", "tcp://buildkitd.example:1234")
+    assert named.loads
+    assert named.describe() == "rb (remote driver)"
+
+
+def test_a_builder_of_its_own_loads_into_the_measured_engine(tmp_path: Path) -> None:
+    builder = BuildKitBuilder(
+        "unix:///x.sock", cli=_named_cli(tmp_path, INSPECT_REMOTE), named_builder="rb"
+    )
+    command = builder.command(
+        tmp_path,
+        tmp_path / "Dockerfile",
+        "t:1",
+        nocache=True,
+        buildargs={},
+        labels={},
+        network_mode=None,
+    )
+    assert command[3:5] == ["--builder", "rb"]
+    assert "--load" in command
+    assert "--load on builder rb (remote driver)" in builder.describe()
+
+
+def test_a_docker_driver_builder_must_build_in_the_measured_engine(tmp_path: Path) -> None:
+    cli = _named_cli(tmp_path, INSPECT_CONTEXT, context_host="unix:///lab26.sock")
+    builder = BuildKitBuilder("unix:///lab26.sock", cli=cli, named_builder="lab26")
+    command = builder.command(
+        tmp_path,
+        tmp_path / "Dockerfile",
+        "t:1",
+        nocache=True,
+        buildargs={},
+        labels={},
+        network_mode=None,
+    )
+    assert command[3:5] == ["--builder", "lab26"]
+    assert "--load" not in command  # the engine's own BuildKit: the image is already there
+    with pytest.raises(BenchError) as raised:
+        BuildKitBuilder("unix:///other.sock", cli=cli, named_builder="lab26")
+    assert raised.value.message == (
+        "buildx builder 'lab26' is the docker driver of unix:///lab26.sock: it builds in that "
+        "engine, not in unix:///other.sock; measure that engine (--engine unix:///lab26.sock)"
+    )
+
+
+def test_an_unknown_builder_is_one_line(tmp_path: Path) -> None:
+    with pytest.raises(BenchError) as raised:
+        BuildKitBuilder("unix:///x.sock", cli=_named_cli(tmp_path, ""), named_builder="nope")
+    assert raised.value.message.startswith("buildx builder 'nope': no builder \"nope\" found")
+
+
+def test_a_named_builder_needs_buildx(tmp_path: Path) -> None:
+    with pytest.raises(BenchError, match="needs the docker CLI's buildx plugin"):
+        BuildKitBuilder("unix:///x.sock", cli=_fake_cli(tmp_path, None), named_builder="rb")

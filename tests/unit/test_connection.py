@@ -5,9 +5,18 @@ from __future__ import annotations
 from pathlib import Path
 from typing import cast
 
+import pytest
+
 from bench.engine.client import Engine
+from bench.errors import BenchError
 from bench.lab.paths import LabPaths
-from bench.run.connection import BuildSettings, Connection, build_settings, wheel_index
+from bench.run.connection import (
+    BuildSettings,
+    Connection,
+    build_settings,
+    engine_choice,
+    wheel_index,
+)
 
 PATHS = LabPaths(Path("/lab"), Path("/cache"))
 NO_ENGINE = cast(Engine, object())  # build_settings never talks to the engine
@@ -52,3 +61,18 @@ def test_the_wheel_check_asks_the_index_the_builds_use() -> None:
     assert wheel_index(_connection("lab"), pip_index_url="http://i/") == "http://i/"
     chosen = wheel_index(_connection("lab"), chosen="http://w/", pip_index_url="http://i/")
     assert chosen == "http://w/"
+
+
+@pytest.mark.parametrize(
+    "text", ["20.10", "26", "unix:///run/docker.sock", "tcp://build-1:2376", "ssh://ci@build-2"]
+)
+def test_an_engine_is_a_lab_name_or_a_docker_host(text: str) -> None:
+    assert engine_choice(f" {text} ") == text
+
+
+@pytest.mark.parametrize("text", ["25", "build-1:2376", "docker.sock", ""])
+def test_anything_else_is_one_line_naming_both_forms(text: str) -> None:
+    with pytest.raises(BenchError) as raised:
+        engine_choice(text)
+    assert "a lab engine (20.10, 26) or a Docker host address" in raised.value.message
+    assert "\n" not in raised.value.message

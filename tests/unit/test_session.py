@@ -106,7 +106,7 @@ class Run:
         self.out = tmp_path / "out"
         paths = LabPaths(tmp_path / "lab", tmp_path / "cache")
         fake = Connection(self.engine, "online", paths)  # type: ignore[arg-type]
-        monkeypatch.setattr(session, "connect", lambda lab_engine=None: fake)
+        monkeypatch.setattr(session, "connect", lambda engine=None: fake)
         monkeypatch.setattr(session, "DockerWorkbench", lambda *args, **kwargs: bench)
         real_save = storage.save
 

@@ -35,7 +35,19 @@ def test_the_shards_cover_every_unit_exactly_once(count: int) -> None:
     assert len(every) == 20
     assert sorted(flat) == sorted(every)  # each once: no unit lost, none twice
     sizes = [len(part) for part in parts]
-    assert max(sizes) - min(sizes) <= 1  # round-robin balances to within one unit
+    # Round-robin over (variant, Python) groups of two builders: within one group's units.
+    assert max(sizes) - min(sizes) <= len(BUILDERS)
+    for part in parts:  # a variant's builders stay together: their ratio is one engine's
+        groups = {(unit.variant, unit.python_version) for unit in part}
+        assert len(part) == len(groups) * len(BUILDERS)
+
+
+@pytest.mark.parametrize("count", [2, 3])
+def test_with_fewer_groups_than_shards_the_units_are_dealt(count: int) -> None:
+    units = shard.units(["slim"], ["3.11"], BUILDERS)
+    parts = [shard.select(units, Shard(index, count)) for index in range(1, count + 1)]
+    assert sorted(unit for part in parts for unit in part) == sorted(units)
+    assert [len(part) for part in parts][:2] == [1, 1]  # no job idle that could take one
 
 
 @pytest.mark.parametrize("count", range(1, 8))
@@ -54,10 +66,17 @@ def test_the_split_does_not_depend_on_the_order_of_the_input(count: int) -> None
 def test_the_split_is_the_documented_round_robin() -> None:
     # Pinned: a change here re-splits every sharded CI matrix, so it must be deliberate.
     first = shard.select(_units(), Shard(1, 3))
-    assert first[:3] == (
-        WorkUnit("alpine", "3.11", "buildkit"),  # sorted position 0
-        WorkUnit("alpine", "3.13", "sdk"),  # 3
-        WorkUnit("full", "3.13", "buildkit"),  # 6
+    # Groups sorted: (alpine, 3.11), (alpine, 3.13), (full, 3.11), (full, 3.13), ...;
+    # shard 1 of 3 takes positions 0, 3, 6, 9.
+    assert first == (
+        WorkUnit("alpine", "3.11", "buildkit"),
+        WorkUnit("alpine", "3.11", "sdk"),
+        WorkUnit("full", "3.13", "buildkit"),
+        WorkUnit("full", "3.13", "sdk"),
+        WorkUnit("naive", "3.11", "buildkit"),
+        WorkUnit("naive", "3.11", "sdk"),
+        WorkUnit("slim", "3.13", "buildkit"),
+        WorkUnit("slim", "3.13", "sdk"),
     )
 
 
@@ -147,3 +166,43 @@ def test_a_bad_shard_is_one_line_before_any_build(
     assert code != 0 and requests == []
     error = capsys.readouterr().err
     assert error.startswith("error: --shard '4/3'") and error.count("\n") == 1
+
+
+def test_each_engine_measures_the_units_in_turn(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, requests = _run_command(
+        monkeypatch,
+        tmp_path,
+        "slim",
+        "--engine",
+        "20.10",
+        "--engine",
+        "tcp://build-2:2376",
+        "--engine",
+        "20.10",  # named twice: measured once
+    )
+    assert code == 0
+    assert [r.engine for r in requests] == ["20.10", "tcp://build-2:2376"]
+    out = capsys.readouterr().out
+    assert out.index("== engine 20.10 ==") < out.index("== engine tcp://build-2:2376 ==")
+
+
+def test_a_shard_records_how_many_units_the_whole_run_has(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    _, requests = _run_command(monkeypatch, tmp_path, "--builder", "sdk", "--shard", "1/2")
+    assert {r.shard_units for r in requests} == {5}
+
+
+def test_a_buildx_builder_needs_buildkit(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    code, requests = _run_command(monkeypatch, tmp_path, "slim", "--buildx-builder", "remote")
+    assert (code, requests) == (2, [])
+
+
+def test_a_bad_engine_is_one_line_before_any_build(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, requests = _run_command(monkeypatch, tmp_path, "slim", "--engine", "nowhere")
+    assert (code, requests) == (2, [])
+    assert "--engine 'nowhere'" in capsys.readouterr().err

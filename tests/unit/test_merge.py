@@ -1,0 +1,144 @@
+"""`bench merge`: shards of one run read as one report, their coverage checked first."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from bench import cli, storage
+from bench.models import BUILDX_BUILDER_OPTION, RunResult
+from bench.report import markup
+from bench.report.merge import Unit, coverage, render_coverage
+from tests.unit.sample_results import sample_run
+
+ENGINE_20 = "unix:///lab/docker.sock"
+ENGINE_26 = "unix:///lab/engine26/docker26.sock"
+
+
+def _shard(
+    run_id: str,
+    shard: str | None,
+    variants: tuple[str, ...],
+    *,
+    docker_host: str = ENGINE_20,
+    version: str = "20.10.24+dfsg1",
+    units: int = 6,
+    extra: tuple[tuple[str, str], ...] = (),
+    size_bytes: int | None = None,
+) -> RunResult:
+    run = sample_run()
+    engine = replace(run.provenance.engine, docker_host=docker_host, server_version=version)
+    options = dict(run.provenance.options)
+    if shard is not None:
+        options |= {"shard": shard, "shard_units": str(units)}
+    options |= dict(extra)
+    provenance = replace(run.provenance, engine=engine, options=tuple(sorted(options.items())))
+    rows = tuple(v for v in run.variants if v.name in variants)
+    if size_bytes is not None:
+        rows = tuple(
+            replace(v, image=replace(v.image, size_bytes=size_bytes)) if v.image else v
+            for v in rows
+        )
+    return replace(run, run_id=run_id, provenance=provenance, variants=rows)
+
+
+# The sample's six variants (one of which fails to build), split in two on two engines.
+FIRST = ("alpine", "full", "multistage")
+SECOND = ("naive", "slim", "broken")
+
+
+def test_two_shards_on_two_engines_cover_the_run() -> None:
+    runs = [
+        _shard("a", "1/2", FIRST),
+        _shard("b", "2/2", SECOND, docker_host=ENGINE_26, version="26.1.5+dfsg1"),
+    ]
+    found = coverage(runs)
+    assert found.complete
+    (split,) = found.splits
+    assert (split.count, split.expected_units, split.units_seen) == (2, 6, 6)
+    assert found.repeats == ()
+    assert found.conflicts == ()
+    text = render_coverage(runs, found)
+    assert "**Complete**" in text
+    assert "all 6 of its work units" in text
+    assert "26.1.5+dfsg1" in text and "20.10.24+dfsg1" in text
+
+
+def test_a_missing_shard_is_named() -> None:
+    found = coverage([_shard("a", "1/3", FIRST)])
+    assert not found.complete
+    (split,) = found.splits
+    assert split.shards_without_file == (2, 3)
+    text = render_coverage([_shard("a", "1/3", FIRST)], found)
+    assert "**Incomplete**" in text
+    assert "these files cover 3; 3 are missing (no results file from shard 2, 3)" in text
+
+
+def test_a_unit_measured_twice_on_one_engine_is_shown_with_both_runs() -> None:
+    runs = [_shard("a", "1/2", FIRST), _shard("b", "2/2", (*SECOND, "full"))]
+    found = coverage(runs)
+    (repeat,) = found.repeats
+    assert repeat.unit == Unit("full", "default", "classic")
+    assert [run_id for run_id, _ in repeat.runs] == ["a", "b"]
+    text = render_coverage(runs, found)
+    assert "Measured more than once on one engine" in text
+    table = [line for line in text.splitlines() if line.startswith("| Engine")]
+    assert [line.split("|")[3].strip() for line in table] == ["a", "b"]
+
+
+def test_the_same_unit_on_two_engines_is_no_repeat() -> None:
+    runs = [
+        _shard("a", None, FIRST),
+        _shard("b", None, FIRST, docker_host=ENGINE_26, version="26.1.5+dfsg1"),
+    ]
+    found = coverage(runs)
+    assert found.repeats == ()
+    assert found.splits == ()  # not a split run: nothing to be complete about
+    assert found.complete
+
+
+def test_two_sizes_for_one_unit_are_a_conflict() -> None:
+    runs = [
+        _shard("a", None, ("slim",)),
+        _shard("b", None, ("slim",), docker_host=ENGINE_26, size_bytes=1234),
+    ]
+    (conflict,) = coverage(runs).conflicts
+    assert conflict.unit.variant == "slim"
+    assert dict(conflict.sizes)["b"] == 1234
+    assert "Sizes that differ between runs" in render_coverage(runs, coverage(runs))
+
+
+def test_a_named_buildx_builder_is_an_engine_of_its_own() -> None:
+    own = _shard("a", None, ("slim",))
+    remote = _shard("b", None, ("slim",), extra=((BUILDX_BUILDER_OPTION, "rb (remote driver)"),))
+    assert markup.engine_of(own) != markup.engine_of(remote)
+    assert markup.engine_label(remote).endswith("built by buildx builder rb (remote driver)")
+    assert coverage([own, remote]).repeats == ()
+
+
+def test_the_merge_command_writes_the_report_and_fails_when_incomplete(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    first = tmp_path / "a.json"
+    second = tmp_path / "b.json"
+    storage.save(_shard("a", "1/2", FIRST), first)
+    storage.save(_shard("b", "2/2", SECOND, docker_host=ENGINE_26, version="26.1.5+dfsg1"), second)
+    out = tmp_path / "out" / "merged.md"
+    assert cli.main(["merge", str(first), str(second), "--out", str(out)]) == 0
+    text = out.read_text()
+    assert text.startswith("<!-- generated by python -m bench merge from a.json, b.json")
+    assert text.index("## Merged results") < text.index("## Image size per base")
+    # Timings: a table per engine, sizes: one table for all.
+    timing = text[text.index("## First build vs rebuild") :]
+    timing = timing[: timing.index("\n## ", 1)]
+    assert "Engine 20.10.24+dfsg1 at" in timing and "Engine 26.1.5+dfsg1 at" in timing
+    sizes = text[text.index("## Image size per base") :]
+    sizes = sizes[: sizes.index("\n## ", 1)]
+    assert "Engine 26.1.5" not in sizes
+    assert out.with_suffix(".csv").is_file()
+    assert (out.parent / "merged-build-times.png").is_file()
+
+    assert cli.main(["merge", str(first), "--out", str(out)]) == 1
+    assert "incomplete: the run split 2 ways covers 3 of 6 work units" in capsys.readouterr().err

@@ -96,5 +96,6 @@ def test_bench_matrix_shards_then_merges() -> None:
     assert any('--shard "$SHARD/$SHARDS"' in run for run in shard_runs)
     assert jobs["merge"]["needs"] == "shard"
     merge_runs = "\n".join(step["run"] for step in jobs["merge"]["steps"] if "run" in step)
-    assert "python -m bench report results/*/*.json --report-dir merged" in merge_runs
+    assert "python -m bench merge results/*/*.json --out merged/report.md" in merge_runs
+    assert 'exit "$status"' in merge_runs  # an incomplete merge fails the job, after the report
     assert '>> "$GITHUB_STEP_SUMMARY"' in merge_runs

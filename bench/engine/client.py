@@ -9,7 +9,6 @@ from __future__ import annotations
 import contextlib
 import os
 import socket
-import ssl
 import time
 from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
 from pathlib import Path
@@ -563,10 +562,13 @@ class Engine:
             # from the socket instead (bench/engine/httpbody.py). `Connection: close` makes the
             # end of the body the end of the connection.
             api: Any = self._api
+            # Not over ssh://: `docker system dial-stdio` ends the stream early when asked
+            # to close (IncompleteRead), and that body is read through http.client anyway.
+            over_ssh = self.docker_host.startswith("ssh://")
             response = api._get(
                 api._url("/images/{0}/get", reference),
                 stream=True,
-                headers={"Connection": "close"},
+                headers={} if over_ssh else {"Connection": "close"},
             )
             api._raise_for_status(response)
             with response:
@@ -606,7 +608,9 @@ def _body(response: Any) -> Iterator[bytes | memoryview]:
     message = getattr(response.raw, "_fp", None)  # http.client.HTTPResponse
     buffered: Any = getattr(message, "fp", None)  # its buffered socket file
     sock = getattr(getattr(buffered, "raw", None), "_sock", None)  # as docker-py finds it
-    if message is None or not isinstance(sock, socket.socket) or isinstance(sock, ssl.SSLSocket):
+    # Only a plain socket: TLS has its own framing, and docker-py's ssh:// socket is a
+    # subclass whose recv() reads an ssh process's output (it takes no flags).
+    if message is None or type(sock) is not socket.socket:
         source = message or response.raw
         while chunk := source.read(1 << 20):
             yield chunk

@@ -361,6 +361,19 @@ def _named_cli(tmp_path: Path, inspect: str, context_host: str = "") -> str:
     return str(script)
 
 
+def _plain_command(builder: BuildKitBuilder, context: Path) -> list[str]:
+    """A cold build's command with no arguments, labels or network."""
+    return builder.command(
+        context,
+        context / "Dockerfile",
+        "t:1",
+        nocache=True,
+        buildargs={},
+        labels={},
+        network_mode=None,
+    )
+
+
 def test_inspect_gives_the_driver_and_first_endpoint() -> None:
     named = buildx.parse_inspect("rb", INSPECT_REMOTE)
     assert named == buildx.NamedBuilder("rb", "remote", "tcp://buildkitd.example:1234")
@@ -372,15 +385,7 @@ def test_a_builder_of_its_own_loads_into_the_measured_engine(tmp_path: Path) -> 
     builder = BuildKitBuilder(
         "unix:///x.sock", cli=_named_cli(tmp_path, INSPECT_REMOTE), named_builder="rb"
     )
-    command = builder.command(
-        tmp_path,
-        tmp_path / "Dockerfile",
-        "t:1",
-        nocache=True,
-        buildargs={},
-        labels={},
-        network_mode=None,
-    )
+    command = _plain_command(builder, tmp_path)
     assert command[3:5] == ["--builder", "rb"]
     assert "--load" in command
     assert "--load on builder rb (remote driver)" in builder.describe()
@@ -389,15 +394,7 @@ def test_a_builder_of_its_own_loads_into_the_measured_engine(tmp_path: Path) -> 
 def test_a_docker_driver_builder_must_build_in_the_measured_engine(tmp_path: Path) -> None:
     cli = _named_cli(tmp_path, INSPECT_CONTEXT, context_host="unix:///lab26.sock")
     builder = BuildKitBuilder("unix:///lab26.sock", cli=cli, named_builder="lab26")
-    command = builder.command(
-        tmp_path,
-        tmp_path / "Dockerfile",
-        "t:1",
-        nocache=True,
-        buildargs={},
-        labels={},
-        network_mode=None,
-    )
+    command = _plain_command(builder, tmp_path)
     assert command[3:5] == ["--builder", "lab26"]
     assert "--load" not in command  # the engine's own BuildKit: the image is already there
     with pytest.raises(BenchError) as raised:

@@ -23,7 +23,7 @@ from bench.engine import labels
 from bench.engine.buildkit import BuildKitBuilder
 from bench.engine.client import Engine
 from bench.errors import EXIT_SIGINT, EXIT_SIGTERM, BenchError
-from bench.lab import basemap, engine26
+from bench.lab import basemap, engine26, volume
 from bench.lab.standins import lab_registry_serves
 from bench.layers.sizecache import SizeCache
 from bench.manifest import Manifest, Variant
@@ -193,6 +193,8 @@ class Session:
             builder = self._builder(connection)
             self._wheels = self._wheel_checker(connection)
             self._cache_before = self._build_cache_ids(builder, connection.mode)
+            # The lab's volume, to give back what the run's deleted images held (below).
+            self._lab_paths = connection.paths if connection.mode == "lab" else None
             self.bench = self._workbench(builder, connection, settings.network)
             self._provenance = self._describe(connection.mode, settings.network, builder)
         self.path = request.out_dir / f"{self.run_id}.json"
@@ -450,6 +452,11 @@ class Session:
             engine.remove_image(image_id)
         if self._cache_before is not None:
             engine.prune_build_cache(engine.build_cache_ids() - self._cache_before)
+        if self._lab_paths is not None:
+            # The lab engine's data-root is an ext4 file mounted without online discard: the
+            # blocks of deleted images stay in that file until a trim, and a day of runs
+            # (or one multi-GB image) would fill the host's disk before the next `lab down`.
+            volume.trim(self._lab_paths)
 
 
 @contextmanager

@@ -71,6 +71,8 @@ class Coverage:
     repeats: tuple[Repeat, ...]
     conflicts: tuple[SizeConflict, ...]
     git_shas: tuple[str, ...]
+    # Pairs of run ids measured on one host at the same time: each timed the other's work.
+    overlaps: tuple[tuple[str, str], ...] = ()
 
     @property
     def complete(self) -> bool:
@@ -122,7 +124,24 @@ def coverage(runs: Sequence[RunResult]) -> Coverage:
         if len(set(by_run.values())) > 1
     )
     shas = tuple(dict.fromkeys(run.provenance.git_sha for run in runs))
-    return Coverage(splits, repeats, conflicts, shas)
+    return Coverage(splits, repeats, conflicts, shas, _overlaps(runs))
+
+
+def _overlaps(runs: Sequence[RunResult]) -> tuple[tuple[str, str], ...]:
+    """Runs on one host whose start-to-finish spans overlap (two shards started side by side
+    on one machine, say): their timings include each other's load."""
+    spans = [
+        (run.provenance.host, run.provenance.started_utc, run.finished_utc, run.run_id)
+        for run in runs
+        if run.finished_utc
+    ]
+    return tuple(
+        (first[3], second[3])
+        for index, first in enumerate(spans)
+        for second in spans[index + 1 :]
+        # ISO 8601 UTC times of one format compare as text.
+        if first[0] == second[0] and first[1] < str(second[2]) and second[1] < str(first[2])
+    )
 
 
 def render_coverage(runs: Sequence[RunResult], found: Coverage) -> str:
@@ -142,6 +161,12 @@ def render_coverage(runs: Sequence[RunResult], found: Coverage) -> str:
         ],
     )
     blocks = [inputs, *_split_lines(found), _repeats_block(found), _conflicts_block(found)]
+    for first, second in found.overlaps:
+        blocks.append(
+            f"⚠ Runs `{first}` and `{second}` ran on the same host at the same time: each "
+            "one's timings include the other's load (two engines of one machine share its "
+            "cores and disk). Their sizes are unaffected."
+        )
     if len(found.git_shas) > 1:
         blocks.append(
             "⚠ The runs measured different commits of the harness or the project "

@@ -142,3 +142,22 @@ def test_the_merge_command_writes_the_report_and_fails_when_incomplete(
 
     assert cli.main(["merge", str(first), "--out", str(out)]) == 1
     assert "incomplete: the run split 2 ways covers 3 of 6 work units" in capsys.readouterr().err
+
+
+def test_runs_side_by_side_on_one_host_are_flagged() -> None:
+    def timed(run_id: str, start: str, end: str, host: str = "bench-host") -> RunResult:
+        run = _shard(run_id, None, ("slim",))
+        provenance = replace(run.provenance, started_utc=start, host=host)
+        return replace(run, provenance=provenance, finished_utc=end)
+
+    together = [
+        timed("a", "2026-11-30T10:00:00+00:00", "2026-11-30T10:05:00+00:00"),
+        timed("b", "2026-11-30T10:01:00+00:00", "2026-11-30T10:07:00+00:00"),
+        timed("c", "2026-11-30T10:08:00+00:00", "2026-11-30T10:09:00+00:00"),
+        timed("d", "2026-11-30T10:02:00+00:00", "2026-11-30T10:03:00+00:00", host="other"),
+    ]
+    found = coverage(together)
+    assert found.overlaps == (("a", "b"),)  # c came after; d ran on another machine
+    assert "Runs `a` and `b` ran on the same host at the same time" in render_coverage(
+        together, found
+    )

@@ -10,6 +10,7 @@ import contextlib
 import os
 import socket
 import ssl
+import struct
 import time
 from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
 from pathlib import Path
@@ -34,6 +35,7 @@ from bench.models import (
     ImageStore,
     Layer,
     PullOutcome,
+    StoredImage,
 )
 
 # Builds and pulls can be silent for minutes (pip resolving, a large layer extracting).
@@ -577,6 +579,48 @@ class Engine:
         except _CONNECTION_ERRORS as error:
             raise _lost(error) from error
         return tuple(str(layer) for layer in (inspected.get("RootFS") or {}).get("Layers") or [])
+
+    def stored_image(self, reference: str) -> StoredImage | None:
+        """Where the engine keeps `reference`: its id, layers, graph driver and data root,
+        as the engine's own file system names them; None if there is no such image."""
+        try:
+            inspected = self._api.inspect_image(reference)
+            root_dir = str(self._docker.info().get("DockerRootDir") or "")
+        except docker.errors.ImageNotFound:
+            return None
+        except _CONNECTION_ERRORS as error:
+            raise _lost(error) from error
+        driver = inspected.get("GraphDriver") or {}
+        return StoredImage(
+            image_id=str(inspected["Id"]),
+            diff_ids=tuple(
+                str(layer) for layer in (inspected.get("RootFS") or {}).get("Layers") or []
+            ),
+            driver=str(driver.get("Name") or ""),
+            driver_data=tuple(
+                sorted((str(k), str(v)) for k, v in (driver.get("Data") or {}).items())
+            ),
+            root_dir=root_dir,
+            image_store=self.image_store(),
+        )
+
+    def daemon_pid(self) -> int | None:
+        """The engine's process id, from the kernel (SO_PEERCRED) on a local unix socket;
+        None for any other connection (TCP, ssh: a remote engine)."""
+        host = self.docker_host or _DEFAULT_SOCKET
+        if not host.startswith("unix://"):
+            return None
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
+            probe.settimeout(5)
+            try:
+                probe.connect(host.removeprefix("unix://"))
+                credentials = probe.getsockopt(
+                    socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i")
+                )
+            except OSError:
+                return None
+        pid, _uid, _gid = struct.unpack("3i", credentials)
+        return pid if pid > 0 else None
 
     def tagged_images(self) -> list[str]:
         """Every repository:tag on the engine."""

@@ -9,14 +9,17 @@ to Docker: callers pass the stream.
 
 from __future__ import annotations
 
+import dataclasses
 import gc
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any, NamedTuple
 
 from bench.layers import findings as findings_module
 from bench.layers.efficiency import LayerLeaves, efficiency, layer_leaves
 from bench.layers.history import instruction
+from bench.layers.layerdirs import read_layer_dir
 from bench.layers.overlay import Hidden, OverlayTree
 from bench.layers.savestream import SavedImage, SavedLayer, clean_path, read_save_stream
 from bench.layers.size_groups import LayerFiles, group_sizes, layer_files
@@ -58,6 +61,39 @@ def analyse_stream(
             min_finding_bytes=min_finding_bytes,
             facts=facts,
         )
+
+
+def analyse_layer_dirs(
+    directories: Sequence[Path],
+    diff_ids: Sequence[str],
+    config: dict[str, Any],
+    *,
+    base_layer_count: int = 0,
+    app_dir: str | None = None,
+    compressed_sizes: Mapping[str, int] | None = None,
+    min_finding_bytes: int = findings_module.MIN_BYTES,
+) -> ImageAnalysis:
+    """Analyse an image from its layers' directories on the engine's disk (bottom first,
+    one per diff id), with the same numbers as from its save stream. `compressed_sizes`
+    gives each layer's gzip size by diff id, when every one is known."""
+    if len(directories) != len(diff_ids):
+        raise ValueError(f"{len(directories)} layer directories for {len(diff_ids)} layers")
+    read: dict[str, SavedLayer] = {}
+    with _collector_paused():
+        for directory, diff_id in zip(directories, diff_ids, strict=True):
+            if diff_id in read:
+                continue  # a layer repeated in one image is the same layer, read once
+            layer = read[diff_id] = read_layer_dir(diff_id, directory)
+            if compressed_sizes is not None:
+                layer.compressed_bytes = compressed_sizes.get(diff_id)
+        saved = SavedImage(layers=tuple(read[diff_id] for diff_id in diff_ids), config=config)
+        analysis = analyse_saved(
+            saved,
+            base_layer_count=base_layer_count,
+            app_dir=app_dir,
+            min_finding_bytes=min_finding_bytes,
+        )
+    return dataclasses.replace(analysis, source="storage")
 
 
 class LayerFacts(NamedTuple):

@@ -56,7 +56,8 @@ else:
     from backports import zstd
 
 _MAX_JSON_BYTES = 16 << 20
-_RECORD = re.compile(r"(?:^|/)(?:site|dist)-packages/[^/]+\.dist-info/RECORD$")
+# pip's RECORD files, whose text says which distribution installed which file.
+RECORD_PATH = re.compile(r"(?:^|/)(?:site|dist)-packages/[^/]+\.dist-info/RECORD$")
 _TAR_MAGIC_OFFSET = 257
 _SKIP_CHUNK_BYTES = 1 << 20
 _ZERO_BLOCK = bytes(tarfile.BLOCKSIZE)
@@ -494,7 +495,7 @@ def _read_layer(name: str, window: _Reader, sizer: Sizer | None) -> SavedLayer:
         elif (
             path.endswith("/RECORD")
             and member.type in tarfile.REGULAR_TYPES
-            and _RECORD.search(path)
+            and RECORD_PATH.search(path)
         ):
             layer.records[path] = window.read(member.size).decode("utf-8", "replace")
     if sizer is not None:

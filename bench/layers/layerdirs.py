@@ -1,0 +1,105 @@
+"""A layer read from the directory the engine unpacked it into, as its tar would list it.
+
+An overlay store (Engine 20.10's overlay2 graph driver, containerd's overlayfs snapshotter)
+keeps each layer as a directory: the files it added or changed, a deletion as a character
+device 0/0 (the whiteout) and a directory that hides everything below it as one with the
+`trusted.overlay.opaque` (or, unprivileged, `user.overlay.opaque`) attribute set to "y".
+Walking that directory gives the same entries, sizes and RECORD files as the layer's tar in
+`docker save` (bench/layers/savestream.py), without reading a byte of file contents:
+
+- the order is the engine's tar writer's (Go's filepath.Walk: depth first, each directory's
+  names sorted bytewise, a directory before what it holds), which is how moby and containerd
+  write a layer they commit;
+- a whiteout becomes `.wh.NAME`, an opaque directory is followed by `.wh..wh..opq`, as the
+  engine's writer converts them;
+- a file with more than one link is written once with its size; its later names (in walk
+  order, within the layer) are hard links of size 0;
+- a sparse file counts its logical size (st_size), as its tar header does; sockets are left
+  out, as the engine's writer leaves them out.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+from bench.layers.savestream import RECORD_PATH, Entry, SavedLayer
+
+OPAQUE_MARKER = ".wh..wh..opq"
+_WHITEOUT = ".wh."
+_OPAQUE_XATTRS = ("trusted.overlay.opaque", "user.overlay.opaque")
+
+
+class LayerDirError(Exception):
+    """A layer directory that cannot be read (gone, or not ours to read)."""
+
+
+def read_layer_dir(name: str, directory: Path) -> SavedLayer:
+    """The layer unpacked in `directory`, named `name`, as `docker save` would give it."""
+    layer = SavedLayer(name)
+    walker = _Walker(layer)
+    try:
+        if _is_opaque(os.fspath(directory)):
+            layer.entries.append(Entry(OPAQUE_MARKER, 0, False))
+        walker.visit(os.fspath(directory), "")
+    except OSError as error:
+        raise LayerDirError(f"cannot read layer directory {directory}: {error}") from None
+    return layer
+
+
+class _Walker:
+    """One layer's walk: its entries so far, and the inodes of files with several links."""
+
+    def __init__(self, layer: SavedLayer) -> None:
+        self.layer = layer
+        self.linked: set[tuple[int, int]] = set()
+
+    def visit(self, directory: str, prefix: str) -> None:
+        layer = self.layer
+        entries = layer.entries
+        with os.scandir(directory) as found:
+            children = sorted(found, key=_bytewise)
+        for child in children:
+            path = prefix + child.name
+            info = child.stat(follow_symlinks=False)
+            mode = info.st_mode
+            if stat.S_ISDIR(mode):
+                entries.append(Entry(path, 0, True))
+                if _is_opaque(child.path):
+                    entries.append(Entry(f"{path}/{OPAQUE_MARKER}", 0, False))
+                self.visit(child.path, path + "/")
+            elif stat.S_ISREG(mode):
+                if info.st_nlink > 1:
+                    inode = (info.st_dev, info.st_ino)
+                    if inode in self.linked:
+                        entries.append(Entry(path, 0, False))  # a hard link: no data of its own
+                        continue
+                    self.linked.add(inode)
+                entries.append(Entry(path, info.st_size, False))
+                layer.size_bytes += info.st_size
+                if path.endswith("/RECORD") and RECORD_PATH.search(path):
+                    text = Path(child.path).read_bytes().decode("utf-8", "replace")
+                    layer.records[path] = text
+            elif stat.S_ISLNK(mode):
+                entries.append(Entry(path, 0, False))
+                layer.symlink_bytes += len(os.fsencode(os.readlink(child.path)))  # noqa: PTH115  # str, no Path per link
+            elif stat.S_ISCHR(mode) and info.st_rdev == 0:
+                entries.append(Entry(prefix + _WHITEOUT + child.name, 0, False))
+            elif not stat.S_ISSOCK(mode):
+                entries.append(Entry(path, 0, False))  # a fifo or a device: a header only
+
+
+def _bytewise(entry: os.DirEntry[str]) -> bytes:
+    # Go sorts names as bytes; Python's str order differs for undecodable names.
+    return os.fsencode(entry.name)
+
+
+def _is_opaque(path: str) -> bool:
+    for attribute in _OPAQUE_XATTRS:
+        try:
+            if os.getxattr(path, attribute, follow_symlinks=False) == b"y":
+                return True
+        except OSError:
+            continue  # not set (ENODATA), or a namespace this file system lacks
+    return False

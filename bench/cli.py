@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, get_args
 from bench import manifest as manifest_module
 from bench.errors import BenchError
 from bench.lab.paths import ENGINE_NAMES
-from bench.models import SCENARIOS
+from bench.models import SCENARIOS, SOURCE_CHOICES
 from bench.report.notes_text.template import Language
 
 if TYPE_CHECKING:
@@ -175,6 +175,7 @@ def _add_run(commands: _Commands) -> None:
         action="store_true",
         help="keep each variant's measured image (superseded builds still go)",
     )
+    _add_source(run)
     run.add_argument(
         "--no-compressed",
         action="store_true",
@@ -314,6 +315,17 @@ def _add_gate(commands: _Commands) -> None:
     )
 
 
+def _add_source(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--source",
+        choices=SOURCE_CHOICES,
+        default="auto",
+        help="where the layer analysis reads layers: the engine's storage directories (fast, "
+        "needs a local engine whose files this user can read), docker save, or auto: the "
+        "storage when readable (default)",
+    )
+
+
 def _add_layers(commands: _Commands) -> None:
     """`layers IMAGE`: what every layer holds, like dive."""
     layers = commands.add_parser("layers", help="what every layer of an image holds, like dive")
@@ -321,6 +333,7 @@ def _add_layers(commands: _Commands) -> None:
     layers.add_argument("--json", action="store_true", help="the analysis as JSON")
     layers.add_argument("--base", metavar="IMAGE", help="its base image (default: guessed)")
     layers.add_argument("--app-dir", metavar="PATH", help="the app's directory (its WORKDIR)")
+    _add_source(layers)
     layers.add_argument(
         "--compressed", action="store_true", help="also gzip each layer (slower: ~25 MB/s a core)"
     )

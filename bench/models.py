@@ -26,6 +26,9 @@ ImageStore = Literal["graphdriver", "containerd"]
 # Where a layer analysis read the layers: `docker save`, or the engine's storage directories.
 AnalysisSource = Literal["save", "storage"]
 ANALYSIS_SOURCES: tuple[AnalysisSource, ...] = get_args(AnalysisSource)
+# What a user asks for (`--source`): auto takes the storage when it can be read.
+SourceChoice = Literal["auto", "save", "storage"]
+SOURCE_CHOICES: tuple[SourceChoice, ...] = get_args(SourceChoice)
 # What the engine's Size counts: the unpacked layers, or the content it stores (compressed
 # blobs, manifests and configs, on the containerd store).
 EngineSizeKind = Literal["unpacked", "content"]

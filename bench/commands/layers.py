@@ -15,12 +15,15 @@ import time
 from typing import TextIO
 
 from bench import redaction
+from bench.engine import layersource
 from bench.engine.client import Engine
 from bench.errors import EXIT_OK, BenchError
 from bench.lab import control
+from bench.lab.paths import LabPaths
 from bench.layers.analysis import analyse_stream, base_layer_count
 from bench.layers.findings import MIN_BYTES, describe
 from bench.layers.size_groups import shown_groups
+from bench.layers.sizecache import SizeCache
 from bench.models import ImageAnalysis
 from bench.units import format_bytes, format_percent, format_seconds
 
@@ -45,12 +48,26 @@ def run(args: argparse.Namespace) -> int:
         base_ids = (engine.diff_ids(base) or ()) if base else ()
         if args.base and not base_ids:
             raise BenchError(f"--base {args.base}: no such image on the engine")
-        analysis = analyse_stream(
-            engine.save(args.image),
-            base_layer_count=base_layer_count(image_ids, base_ids),
-            app_dir=args.app_dir,
-            compress=args.compressed,
+        size_cache = SizeCache(LabPaths.default().cache_dir / "compressed-layers.json")
+        chosen = layersource.plan(
+            engine, args.image, args.source, compress=args.compressed, size_cache=size_cache
         )
+        print(chosen.line(), file=sys.stderr)
+        if chosen.located is not None:
+            analysis = layersource.analyse_planned(
+                chosen.located,
+                chosen.compressed_sizes,
+                base_layer_count=base_layer_count(image_ids, base_ids),
+                app_dir=args.app_dir,
+            )
+        else:
+            analysis = analyse_stream(
+                engine.save(args.image),
+                base_layer_count=base_layer_count(image_ids, base_ids),
+                app_dir=args.app_dir,
+                compress=args.compressed,
+                size_cache=size_cache if args.compressed else None,
+            )
         seconds = time.perf_counter() - started
     finally:
         engine.close()

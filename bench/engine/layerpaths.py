@@ -85,7 +85,7 @@ def locate(engine: Engine, reference: str) -> LayerDirs:
     if stored.image_store == "containerd":
         located = _containerd_layers(engine, root, stored)
     else:
-        located = _overlay2_layers(root, stored)
+        located = overlay2_layers(root, stored)
     for directory in located.directories[-1:]:
         try:
             os.scandir(directory).close()
@@ -101,7 +101,7 @@ def inside(root: Path, path: str) -> Path:
     return root / path.lstrip("/")
 
 
-def _overlay2_layers(root: Path, stored: StoredImage) -> LayerDirs:
+def overlay2_layers(root: Path, stored: StoredImage) -> LayerDirs:
     if stored.driver != "overlay2":
         raise StorageUnreadable(
             f"the engine's graph driver is {stored.driver or 'unknown'}; only overlay2's "

@@ -35,6 +35,7 @@ from typing import Any
 
 from bench.engine.client import Engine
 from bench.errors import BenchError
+from bench.layers.layerdirs import TarWriter
 from bench.models import StoredImage
 
 _CTR_TIMEOUT_SECONDS = 60
@@ -56,6 +57,7 @@ class LayerDirs:
     diff_ids: tuple[str, ...]
     directories: tuple[Path, ...]
     config: Mapping[str, Any]
+    writer: TarWriter = "moby"  # whose tar writer the store's layers come from
 
 
 def engine_root(engine: Engine) -> Path:
@@ -156,16 +158,14 @@ def _containerd_layers(engine: Engine, root: Path, stored: StoredImage) -> Layer
     containerd = _find_containerd(pid, root)
     directories: tuple[Path, ...] = ()
     if stored.diff_ids:
-        chain = chain_ids(stored.diff_ids)[-1]
-        mounts = _view_mounts(containerd, stored.driver, chain)
-        directories = tuple(inside(root, path) for path in reversed(snapshot_directories(mounts)))
-    if len(directories) != len(stored.diff_ids):
-        raise StorageUnreadable(
-            f"containerd names {len(directories)} snapshot directories for "
-            f"{len(stored.diff_ids)} layers"
-        )
+        chains = chain_ids(stored.diff_ids)
+        mounts = _view_mounts(containerd, stored.driver, chains[-1])
+        listed = _ctr([*_snapshots_command(containerd, stored.driver), "ls"])
+        ancestry = snapshot_ancestry(parse_snapshot_list(listed), chains[-1])
+        paths = layer_directories(snapshot_directories(mounts), ancestry, chains)
+        directories = tuple(inside(root, path) for path in paths)
     config = _containerd_config(containerd.content_root, stored.image_id)
-    return LayerDirs(stored.image_id, stored.diff_ids, directories, config)
+    return LayerDirs(stored.image_id, stored.diff_ids, directories, config, "containerd")
 
 
 def _find_containerd(dockerd_pid: int, root: Path) -> _Containerd:
@@ -223,10 +223,8 @@ def _command_line(pid: int) -> list[str]:
     return [os.fsdecode(part) for part in raw.split(b"\0") if part]
 
 
-def _view_mounts(containerd: _Containerd, snapshotter: str, chain: str) -> list[dict[str, Any]]:
-    """The mounts of a read-only view of snapshot `chain`, made and removed here."""
-    key = f"{_VIEW_PREFIX}{secrets.token_hex(6)}"
-    snapshots = [
+def _snapshots_command(containerd: _Containerd, snapshotter: str) -> list[str]:
+    return [
         containerd.ctr,
         "--address",
         os.fspath(containerd.address),
@@ -236,6 +234,54 @@ def _view_mounts(containerd: _Containerd, snapshotter: str, chain: str) -> list[
         "--snapshotter",
         snapshotter,
     ]
+
+
+def parse_snapshot_list(text: str) -> dict[str, str]:
+    """`ctr snapshots ls` (KEY, PARENT, KIND columns) as key -> parent ('' at the bottom)."""
+    parents: dict[str, str] = {}
+    for line in text.splitlines()[1:]:
+        fields = line.split()
+        if len(fields) == 3:
+            parents[fields[0]] = fields[1]
+        elif len(fields) == 2:
+            parents[fields[0]] = ""
+    return parents
+
+
+def snapshot_ancestry(parents: Mapping[str, str], top: str) -> list[str]:
+    """The snapshot `top` and its ancestors, top first."""
+    chain = [top]
+    while (parent := parents.get(chain[-1], "")) and len(chain) <= len(parents):
+        chain.append(parent)
+    return chain
+
+
+def layer_directories(
+    directories: Sequence[str], ancestry: Sequence[str], chains: Sequence[str]
+) -> list[str]:
+    """Each layer's directory, bottom first, from a view's directories (top first) and the
+    names of the snapshots behind them (top first).
+
+    A snapshot chain may hold more than the image's layers: the classic builder on the
+    containerd store commits each step's container snapshot, whose parent is the
+    container's `-init` snapshot (its /etc/hosts and the like, not part of any layer). The
+    layers are the snapshots named by their chain ids; each holds only its own changes.
+    """
+    if len(directories) != len(ancestry):
+        raise StorageUnreadable(
+            f"containerd's view has {len(directories)} directories for {len(ancestry)} snapshots"
+        )
+    by_name = dict(zip(ancestry, directories, strict=True))
+    missing = [chain for chain in chains if chain not in by_name]
+    if missing:
+        raise StorageUnreadable(f"no snapshot named {missing[0]} under the image's top layer")
+    return [by_name[chain] for chain in chains]
+
+
+def _view_mounts(containerd: _Containerd, snapshotter: str, chain: str) -> list[dict[str, Any]]:
+    """The mounts of a read-only view of snapshot `chain`, made and removed here."""
+    key = f"{_VIEW_PREFIX}{secrets.token_hex(6)}"
+    snapshots = _snapshots_command(containerd, snapshotter)
     try:
         made = _ctr([*snapshots, "view", "--mounts", key, chain])
     finally:

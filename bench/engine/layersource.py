@@ -99,6 +99,7 @@ def analyse_planned(
             base_layer_count=base_layer_count,
             app_dir=app_dir,
             compressed_sizes=compressed_sizes,
+            writer=located.writer,
         )
     except LayerDirError as error:
         # A layer deleted while it was read (another user's `docker rmi`, say).

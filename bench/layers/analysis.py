@@ -19,7 +19,7 @@ from typing import Any, NamedTuple
 from bench.layers import findings as findings_module
 from bench.layers.efficiency import LayerLeaves, efficiency, layer_leaves
 from bench.layers.history import instruction
-from bench.layers.layerdirs import read_layer_dir
+from bench.layers.layerdirs import TarWriter, read_layer_dir
 from bench.layers.overlay import Hidden, OverlayTree
 from bench.layers.savestream import SavedImage, SavedLayer, clean_path, read_save_stream
 from bench.layers.size_groups import LayerFiles, group_sizes, layer_files
@@ -72,6 +72,7 @@ def analyse_layer_dirs(
     app_dir: str | None = None,
     compressed_sizes: Mapping[str, int] | None = None,
     min_finding_bytes: int = findings_module.MIN_BYTES,
+    writer: TarWriter = "moby",
 ) -> ImageAnalysis:
     """Analyse an image from its layers' directories on the engine's disk (bottom first,
     one per diff id), with the same numbers as from its save stream. `compressed_sizes`
@@ -80,10 +81,11 @@ def analyse_layer_dirs(
         raise ValueError(f"{len(directories)} layer directories for {len(diff_ids)} layers")
     read: dict[str, SavedLayer] = {}
     with _collector_paused():
-        for directory, diff_id in zip(directories, diff_ids, strict=True):
+        for index, (directory, diff_id) in enumerate(zip(directories, diff_ids, strict=True)):
             if diff_id in read:
                 continue  # a layer repeated in one image is the same layer, read once
-            layer = read[diff_id] = read_layer_dir(diff_id, directory)
+            below = directories[:index][::-1]
+            layer = read[diff_id] = read_layer_dir(diff_id, directory, writer, below)
             if compressed_sizes is not None:
                 layer.compressed_bytes = compressed_sizes.get(diff_id)
         saved = SavedImage(layers=tuple(read[diff_id] for diff_id in diff_ids), config=config)

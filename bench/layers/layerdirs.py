@@ -22,11 +22,16 @@ from __future__ import annotations
 
 import os
 import stat
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Literal
 
 from bench.layers.savestream import RECORD_PATH, Entry, SavedLayer
 
 OPAQUE_MARKER = ".wh..wh..opq"
+# Whose tar writer made the layer, which decides which name of a linked file carries its
+# bytes: moby's (the classic store) gives them to the first name in walk order.
+TarWriter = Literal["moby", "containerd"]
 _WHITEOUT = ".wh."
 _OPAQUE_XATTRS = ("trusted.overlay.opaque", "user.overlay.opaque")
 
@@ -35,14 +40,19 @@ class LayerDirError(Exception):
     """A layer directory that cannot be read (gone, or not ours to read)."""
 
 
-def read_layer_dir(name: str, directory: Path) -> SavedLayer:
-    """The layer unpacked in `directory`, named `name`, as `docker save` would give it."""
+def read_layer_dir(
+    name: str, directory: Path, writer: TarWriter = "moby", below: Sequence[Path] = ()
+) -> SavedLayer:
+    """The layer unpacked in `directory`, named `name`, as `docker save` would give it;
+    `below` are the directories of the layers under it, top first (see `TarWriter`)."""
     layer = SavedLayer(name)
     walker = _Walker(layer)
     try:
         if _is_opaque(os.fspath(directory)):
             layer.entries.append(Entry(OPAQUE_MARKER, 0, False))
         walker.visit(os.fspath(directory), "")
+        if writer == "containerd":
+            walker.move_sizes_to_changed_names(below)
     except OSError as error:
         raise LayerDirError(f"cannot read layer directory {directory}: {error}") from None
     return layer
@@ -54,6 +64,25 @@ class _Walker:
     def __init__(self, layer: SavedLayer) -> None:
         self.layer = layer
         self.linked: set[tuple[int, int]] = set()
+        # inode -> (index in entries, stat) of each of its names, in walk order
+        self.names: dict[tuple[int, int], list[tuple[int, os.stat_result]]] = {}
+
+    def move_sizes_to_changed_names(self, below: Sequence[Path]) -> None:
+        """containerd's tar writer writes the names of a linked file that are unchanged from
+        the layers below (a link made to a lower file copies it up) after a changed one, as
+        links: the file's bytes go with the first changed name (walk order), if any."""
+        entries = self.layer.entries
+        for names in self.names.values():
+            changed = [
+                (index, info)
+                for index, info in names
+                if not _unchanged_below(entries[index].path, info, below)
+            ]
+            if not changed or changed[0][0] == names[0][0]:
+                continue
+            first, carrier = names[0][0], changed[0][0]
+            entries[carrier] = entries[carrier]._replace(size=entries[first].size)
+            entries[first] = entries[first]._replace(size=0)
 
     def visit(self, directory: str, prefix: str) -> None:
         layer = self.layer
@@ -72,6 +101,7 @@ class _Walker:
             elif stat.S_ISREG(mode):
                 if info.st_nlink > 1:
                     inode = (info.st_dev, info.st_ino)
+                    self.names.setdefault(inode, []).append((len(entries), info))
                     if inode in self.linked:
                         entries.append(Entry(path, 0, False))  # a hard link: no data of its own
                         continue
@@ -88,6 +118,24 @@ class _Walker:
                 entries.append(Entry(prefix + _WHITEOUT + child.name, 0, False))
             elif not stat.S_ISSOCK(mode):
                 entries.append(Entry(path, 0, False))  # a fifo or a device: a header only
+
+
+def _unchanged_below(path: str, info: os.stat_result, below: Sequence[Path]) -> bool:
+    """Whether the topmost lower layer that has `path` has it with the same metadata (what
+    containerd compares to call a file unmodified)."""
+    for directory in below:
+        try:
+            lower = (directory / path).lstat()
+        except (FileNotFoundError, NotADirectoryError):
+            continue
+        return (lower.st_mode, lower.st_size, lower.st_mtime_ns, lower.st_uid, lower.st_gid) == (
+            info.st_mode,
+            info.st_size,
+            info.st_mtime_ns,
+            info.st_uid,
+            info.st_gid,
+        )
+    return False
 
 
 def _bytewise(entry: os.DirEntry[str]) -> bytes:

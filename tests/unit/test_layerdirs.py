@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import io
 import os
+import shutil
 import stat
 import tarfile
 from pathlib import Path
@@ -167,3 +168,22 @@ def test_a_repeated_layer_is_read_once_and_compressed_sizes_come_by_digest(
 def test_directories_and_layers_must_pair(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="1 layer directories for 2 layers"):
         analyse_layer_dirs([tmp_path], ["sha256:a", "sha256:b"], {})
+
+
+def test_containerds_writer_gives_a_linked_files_bytes_to_a_changed_name(tmp_path: Path) -> None:
+    # A link made to a lower layer's file copies it up unchanged: containerd writes the
+    # new name with the bytes and the copied-up one as a link to it; moby the other way.
+    lower, upper = tmp_path / "0", tmp_path / "1"
+    (lower / "l" / "a").mkdir(parents=True)
+    (lower / "l" / "a" / "z").write_bytes(b"z" * 500)
+    (upper / "l" / "a").mkdir(parents=True)
+    shutil.copy2(lower / "l" / "a" / "z", upper / "l" / "a" / "z")  # the copy-up
+    os.link(upper / "l" / "a" / "z", upper / "l" / "c")
+    moby = read_layer_dir("x", upper, "moby", [lower])
+    containerd = read_layer_dir("x", upper, "containerd", [lower])
+    assert [(e.path, e.size) for e in moby.entries if not e.is_dir] == [("l/a/z", 500), ("l/c", 0)]
+    assert [(e.path, e.size) for e in containerd.entries if not e.is_dir] == [
+        ("l/a/z", 0),
+        ("l/c", 500),
+    ]
+    assert moby.size_bytes == containerd.size_bytes == 500

@@ -149,3 +149,29 @@ def test_the_analysis_of_located_layers_is_marked_as_from_storage(tmp_path: Path
     gone = layerpaths.LayerDirs("sha256:i", ("sha256:a",), (tmp_path / "gone",), {})
     with pytest.raises(BenchError, match="changed while it was read"):
         layersource.analyse_planned(gone, None, base_layer_count=0)
+
+
+def test_the_layers_are_the_snapshots_named_by_chain_id() -> None:
+    listed = (
+        "KEY        PARENT     KIND\n"
+        "sha256:c2  c2-init    Committed\n"
+        "c2-init    sha256:c1  Committed\n"
+        "sha256:c1             Committed\n"
+        "other      sha256:c1  Active\n"
+    )
+    parents = layerpaths.parse_snapshot_list(listed)
+    assert parents == {
+        "sha256:c2": "c2-init",
+        "c2-init": "sha256:c1",
+        "sha256:c1": "",
+        "other": "sha256:c1",
+    }
+    ancestry = layerpaths.snapshot_ancestry(parents, "sha256:c2")
+    assert ancestry == ["sha256:c2", "c2-init", "sha256:c1"]
+    assert layerpaths.layer_directories(
+        ["/s/3", "/s/2", "/s/1"], ancestry, ["sha256:c1", "sha256:c2"]
+    ) == ["/s/1", "/s/3"]
+    with pytest.raises(layerpaths.StorageUnreadable, match="2 directories for 3 snapshots"):
+        layerpaths.layer_directories(["/s/3", "/s/2"], ancestry, ["sha256:c1", "sha256:c2"])
+    with pytest.raises(layerpaths.StorageUnreadable, match="no snapshot named sha256:c0"):
+        layerpaths.layer_directories(["/s/3", "/s/2", "/s/1"], ancestry, ["sha256:c0"])

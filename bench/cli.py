@@ -367,6 +367,29 @@ def _add_perf(commands: _Commands) -> None:
         help="samples of each layer-analysis contender (9): the engine's export is noisy",
     )
     perf.add_argument(
+        "--sources-repeat",
+        type=_positive,
+        default=5,
+        help="samples of ours from storage, ours through docker save and dive (5); 0 skips",
+    )
+    perf.add_argument(
+        "--large-files",
+        type=int,
+        default=200_000,
+        help="files in the generated large image for the layer sources (200000; 0 skips it)",
+    )
+    perf.add_argument(
+        "--large-bytes",
+        type=int,
+        default=5_000_000_000,
+        help="bytes in the generated large image (5000000000)",
+    )
+    perf.add_argument(
+        "--sources-only",
+        action="store_true",
+        help="measure only the layer sources; the other sections come from the JSON at --out",
+    )
+    perf.add_argument(
         "--overhead-run-args",
         default="",
         metavar="ARGS",

@@ -31,9 +31,8 @@ import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
-from bench.engine.client import Engine
 from bench.errors import BenchError
 from bench.layers.layerdirs import TarWriter
 from bench.models import StoredImage
@@ -43,6 +42,14 @@ _NAMESPACE = "moby"  # where Docker keeps its images in containerd
 _CONTENT_BLOBS = "io.containerd.content.v1.content/blobs/sha256"
 _VIEW_PREFIX = "dockerfile-bench-view-"  # our views' keys: anything else is not ours to remove
 _MACHINES = {"x86_64": "amd64", "aarch64": "arm64", "armv7l": "arm"}
+
+
+class StorageEngine(Protocol):
+    """What finding the layers asks of an engine (Engine, or LocalEngine without the SDK)."""
+
+    def daemon_pid(self) -> int | None: ...
+
+    def stored_image(self, reference: str) -> StoredImage | None: ...
 
 
 class StorageUnreadable(Exception):
@@ -60,7 +67,7 @@ class LayerDirs:
     writer: TarWriter = "moby"  # whose tar writer the store's layers come from
 
 
-def engine_root(engine: Engine) -> Path:
+def engine_root(engine: StorageEngine) -> Path:
     """The engine's root directory as this process reaches it; StorageUnreadable if not."""
     pid = engine.daemon_pid()
     if pid is None:
@@ -78,7 +85,7 @@ def engine_root(engine: Engine) -> Path:
     return root
 
 
-def locate(engine: Engine, reference: str) -> LayerDirs:
+def locate(engine: StorageEngine, reference: str) -> LayerDirs:
     """Each layer's directory of `reference`; StorageUnreadable when they cannot be read."""
     root = engine_root(engine)
     stored = engine.stored_image(reference)
@@ -147,7 +154,7 @@ class _Containerd:
     ctr: str
 
 
-def _containerd_layers(engine: Engine, root: Path, stored: StoredImage) -> LayerDirs:
+def _containerd_layers(engine: StorageEngine, root: Path, stored: StoredImage) -> LayerDirs:
     if stored.driver != "overlayfs":
         raise StorageUnreadable(
             f"the engine's snapshotter is {stored.driver or 'unknown'}; only overlayfs "

@@ -17,7 +17,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bench.engine import layerpaths
-from bench.engine.client import Engine
 from bench.errors import BenchError
 from bench.layers.analysis import analyse_layer_dirs
 from bench.layers.layerdirs import LayerDirError
@@ -41,7 +40,7 @@ class SourcePlan:
 
 
 def plan(
-    engine: Engine,
+    engine: layerpaths.StorageEngine,
     reference: str,
     choice: SourceChoice,
     *,

@@ -13,7 +13,7 @@ import json
 import os
 import sys
 import time
-from typing import Protocol, TextIO
+from typing import TYPE_CHECKING, Protocol, TextIO
 
 from bench import redaction
 from bench.engine import layersource
@@ -23,9 +23,11 @@ from bench.lab.paths import LabPaths
 from bench.layers.analysis import analyse_stream, base_layer_count
 from bench.layers.findings import MIN_BYTES, describe
 from bench.layers.size_groups import shown_groups
-from bench.layers.sizecache import SizeCache
 from bench.models import ImageAnalysis
 from bench.units import format_bytes, format_percent, format_seconds
+
+if TYPE_CHECKING:
+    from bench.layers.sizecache import SizeCache
 
 _TOP_PACKAGES = 10
 _INSTRUCTION_CHARS = 90
@@ -43,7 +45,7 @@ def run(args: argparse.Namespace) -> int:
         finally:
             engine.close()
     started = time.perf_counter()
-    size_cache = SizeCache(LabPaths.default().cache_dir / "compressed-layers.json")
+    size_cache = _size_cache() if args.compressed else None
     analysis: ImageAnalysis | None = None
     # The storage is asked without the Docker SDK (bench/engine/localapi.py says why); the
     # SDK is loaded only for a save.
@@ -77,7 +79,7 @@ def run(args: argparse.Namespace) -> int:
                 base_layer_count=base_layer_count(image_ids, base_ids),
                 app_dir=args.app_dir,
                 compress=args.compressed,
-                size_cache=size_cache if args.compressed else None,
+                size_cache=size_cache,
             )
         finally:
             engine.close()
@@ -104,6 +106,12 @@ def run(args: argparse.Namespace) -> int:
 
 
 _DEFAULT = "unix:///var/run/docker.sock"
+
+
+def _size_cache() -> SizeCache:
+    # Imported here: only a compressed size needs it (and its hashing).
+
+    return SizeCache(LabPaths.default().cache_dir / "compressed-layers.json")
 
 
 def _docker_host() -> str | None:

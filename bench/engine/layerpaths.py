@@ -19,11 +19,9 @@ namespace; that needs the engine's privileges (root, or a rootless engine's own 
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import platform
-import secrets
 import shlex
 import shutil
 import subprocess
@@ -137,6 +135,8 @@ def overlay2_layers(root: Path, stored: StoredImage) -> LayerDirs:
 
 def chain_ids(diff_ids: Sequence[str]) -> tuple[str, ...]:
     """Each layer's chain id (the OCI image spec's ChainID): how snapshots are named."""
+    import hashlib  # here: only the containerd store needs it, and it loads OpenSSL
+
     chains: list[str] = []
     for diff_id in diff_ids:
         if not chains:
@@ -287,7 +287,7 @@ def layer_directories(
 
 def _view_mounts(containerd: _Containerd, snapshotter: str, chain: str) -> list[dict[str, Any]]:
     """The mounts of a read-only view of snapshot `chain`, made and removed here."""
-    key = f"{_VIEW_PREFIX}{secrets.token_hex(6)}"
+    key = f"{_VIEW_PREFIX}{os.urandom(6).hex()}"
     snapshots = _snapshots_command(containerd, snapshotter)
     try:
         made = _ctr([*snapshots, "view", "--mounts", key, chain])

@@ -14,17 +14,19 @@ import gc
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from bench.layers import findings as findings_module
 from bench.layers.efficiency import LayerLeaves, efficiency, layer_leaves
+from bench.layers.entries import SavedImage, SavedLayer, clean_path
 from bench.layers.history import instruction
 from bench.layers.layerdirs import TarWriter, read_layer_dir
 from bench.layers.overlay import Hidden, OverlayTree
-from bench.layers.savestream import SavedImage, SavedLayer, clean_path, read_save_stream
 from bench.layers.size_groups import LayerFiles, group_sizes, layer_files
-from bench.layers.sizecache import SizeCache
 from bench.models import ImageAnalysis, LayerAnalysis, WastedPath
+
+if TYPE_CHECKING:  # the storage path has no size cache to load (nor its hashing)
+    from bench.layers.sizecache import SizeCache
 
 TOP_WASTED = 10
 
@@ -45,6 +47,9 @@ def analyse_stream(
     engine sends the next (the parser keeps up with the engine with time to spare); what
     needs the layers in order (the overlay, dive's merge) is left for the end.
     """
+    # Imported here: the storage path needs none of the stream reader's decompressors.
+    from bench.layers.savestream import read_save_stream
+
     facts: dict[str, LayerFacts] = {}
 
     def learn(layer: SavedLayer) -> None:
@@ -154,6 +159,7 @@ def analyse_saved(
                 in_base=index < base_count,
             )
         )
+    del overlay  # every path of the image, no longer needed: a lower peak for what follows
     dive = efficiency(
         [layer.entries for layer in saved.layers],
         [fact.leaves if fact is not None else None for fact in known],

@@ -26,7 +26,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Literal
 
-from bench.layers.savestream import RECORD_PATH, Entry, SavedLayer
+from bench.layers.entries import RECORD_PATH, Entry, SavedLayer
 
 OPAQUE_MARKER = ".wh..wh..opq"
 # Whose tar writer made the layer, which decides which name of a linked file carries its

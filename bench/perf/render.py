@@ -152,7 +152,7 @@ def sources_section(comparisons: Sequence[SourcesComparison]) -> list[str]:
         "`python -m bench layers IMAGE --json --source storage` (the layers' directories on "
         "the engine's disk, file-system metadata only), the same with `--source save` (the "
         "`docker save` stream), and `dive IMAGE --ci` (which reads `docker save` too). CPU "
-        "time and peak resident memory are each process's own (wait4's resource usage); "
+        "time and peak resident memory are each process's own (GNU time's `%U`, `%S`, `%M`); "
         "the engine's work for a save is in the wall time only. Medians, with the range.",
         "",
     ]
@@ -167,7 +167,8 @@ def sources_section(comparisons: Sequence[SourcesComparison]) -> list[str]:
             f"### {comparison.label}: `{comparison.image}`",
             "",
             f"{format_bytes(comparison.size_bytes)} ({comparison.size_bytes:,} bytes) in "
-            f"{comparison.file_count:,} files and {comparison.layer_count} layers; "
+            f"{comparison.file_count:,} files and {comparison.layer_count} "
+            f"layer{'s' if comparison.layer_count != 1 else ''}; "
             f"{len(comparison.storage)} samples each.",
             "",
             pipe_table(

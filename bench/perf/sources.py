@@ -7,9 +7,9 @@ Contenders, each a new process (start-up, imports and the engine's answers inclu
 - ours (save): the same with `--source save`;
 - dive: `dive IMAGE --ci`.
 
-CPU time and peak resident memory are the process's own, from wait4's resource usage
-(`ru_utime + ru_stime`, `ru_maxrss`): what the engine spends exporting an image for a save
-is not in them (it is in the wall time). Each contender takes each place in the order in
+CPU time and peak resident memory are the process's own, as GNU time reports them (see
+`run_measured` for why not wait4 here): what the engine spends exporting an image for a
+save is not in them (it is in the wall time). Each contender takes each place in the order in
 turn, so a drift of the machine (page cache, another job) favours none.
 
 The large image is generated here: a tar of `files` files of zeros adding up to `size_bytes`
@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -85,18 +86,35 @@ class SourcesComparison:
 def run_measured(
     argv: list[str], environment: dict[str, str], output: Path | None
 ) -> ProcessSample:
-    """Run `argv` to its end; its own resource usage, from the kernel."""
-    started = time.perf_counter()
-    with output.open("wb") if output else open(os.devnull, "wb") as sink:  # noqa: PTH123
-        process = subprocess.Popen(argv, env=environment, stdout=sink, stderr=subprocess.DEVNULL)
-        # wait4, not wait: the usage of this child alone, peak memory included.
-        _pid, status, usage = os.wait4(process.pid, 0)
-        process.returncode = os.waitstatus_to_exitcode(status)
-    wall = time.perf_counter() - started
-    if process.returncode not in (0, 1):  # dive --ci exits 1 when one of its rules fails
-        raise BenchError(f"{Path(argv[0]).name} exited with {process.returncode}: {argv}")
-    # ru_maxrss is in KiB on Linux.
-    return ProcessSample(wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss * 1024)
+    """Run `argv` to its end under GNU time; its own CPU time and peak memory.
+
+    Not wait4 on our own child: a child forked (or vforked) from this process starts with
+    this process's memory, and the kernel's peak for it (ru_maxrss) keeps that peak across
+    exec: a 1 MB `true` reads as large as the benchmark itself. GNU time is a small C
+    program whose child starts small.
+    """
+    timer = shutil.which("time") or "/usr/bin/time"
+    if not Path(timer).is_file():
+        raise BenchError("the layer sources benchmark needs GNU time: `apt-get install time`")
+    with tempfile.NamedTemporaryFile("r", prefix="dockerfile-bench-time-") as usage:
+        started = time.perf_counter()
+        with output.open("wb") if output else open(os.devnull, "wb") as sink:  # noqa: PTH123
+            finished = subprocess.run(
+                [timer, "-f", "%U %S %M", "-o", usage.name, *argv],
+                env=environment,
+                stdout=sink,
+                stderr=subprocess.DEVNULL,
+                check=False,
+            )
+        wall = time.perf_counter() - started
+        report = usage.read().split()
+    if finished.returncode not in (0, 1):  # dive --ci exits 1 when one of its rules fails
+        raise BenchError(f"{Path(argv[0]).name} exited with {finished.returncode}: {argv}")
+    try:
+        user, system, peak_kib = float(report[-3]), float(report[-2]), int(report[-1])
+    except (IndexError, ValueError):
+        raise BenchError(f"GNU time gave no usage for {argv}: {report}") from None
+    return ProcessSample(wall, user + system, peak_kib * 1024)
 
 
 def compare_sources(

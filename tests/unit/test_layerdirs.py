@@ -19,8 +19,9 @@ from pathlib import Path
 import pytest
 
 from bench.layers.analysis import analyse_layer_dirs, analyse_saved
+from bench.layers.entries import Entry, SavedImage
 from bench.layers.layerdirs import LayerDirError, read_layer_dir
-from bench.layers.savestream import Entry, SavedImage, read_save_stream
+from bench.layers.savestream import read_save_stream
 from tests.unit import savetar
 
 needs_root = pytest.mark.skipif(os.geteuid() != 0, reason="mknod and trusted.* xattrs need root")

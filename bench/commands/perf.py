@@ -253,10 +253,13 @@ def _sources_only(args: argparse.Namespace) -> int:
         for image in engine.images_with_label(f"{RUN_ID}={run_id}"):
             engine.remove_image(image)
     data["schema_version"] = 3
+    measured = {comparison.label for comparison in sources}
+    # An image not measured this time (`--large-files 0`) keeps its earlier numbers.
+    kept = [item for item in data.get("sources") or [] if item.get("label") not in measured]
     data["sources"] = [
         asdict(comparison) | {"wall_pair": _pair_data(comparison.wall_pair()), "run_id": run_id}
         for comparison in sources
-    ]
+    ] + kept
     storage.write_text_atomic(args.out, json.dumps(data, indent=2) + "\n")
     markdown = render_json(args.out)
     storage.write_text_atomic(args.out.with_suffix(".md"), markdown)

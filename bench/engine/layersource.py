@@ -14,6 +14,7 @@ is not, `auto` reads that image through `docker save`, which measures it exactly
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bench.engine import layerpaths
@@ -51,6 +52,11 @@ def plan(
     and cannot be read."""
     if choice == "save":
         return SourcePlan("save", "--source save")
+    if compress and choice == "auto":
+        # Decided before the layers are looked for: on the containerd store that asks ctr.
+        unknown = _without_size(engine.diff_ids(reference) or (), size_cache)
+        if unknown:
+            return _for_compressed_sizes(unknown)
     try:
         located = layerpaths.locate(engine, reference)
     except layerpaths.StorageUnreadable as error:
@@ -65,7 +71,7 @@ def plan(
         for diff_id in located.diff_ids
         if size_cache is not None and (size := size_cache.by_diff_id(diff_id)) is not None
     }
-    unknown = len(set(located.diff_ids) - set(sizes))
+    unknown = _without_size(located.diff_ids, size_cache)
     if unknown == 0:
         return SourcePlan("storage", f"{why}; compressed sizes known", located, sizes)
     if choice == "storage":
@@ -75,6 +81,19 @@ def plan(
             located,
             sizes,
         )
+    return _for_compressed_sizes(unknown)
+
+
+def _without_size(diff_ids: Sequence[str], size_cache: SizeCache | None) -> int:
+    """How many distinct layers have no compressed size recorded."""
+    return sum(
+        1
+        for diff_id in set(diff_ids)
+        if size_cache is None or size_cache.by_diff_id(diff_id) is None
+    )
+
+
+def _for_compressed_sizes(unknown: int) -> SourcePlan:
     return SourcePlan(
         "save",
         f"{unknown} layer(s) have no compressed size yet, which needs the engine's tar of "

@@ -29,6 +29,11 @@ class _Engine:
     def stored_image(self, reference: str) -> StoredImage | None:
         return self.stored
 
+    def diff_ids(self, reference: str) -> tuple[str, ...] | None:
+        return self.diff_ids_found
+
+    diff_ids_found: tuple[str, ...] | None = None
+
 
 def _engine(pid: int | None, stored: StoredImage | None = None) -> Engine:
     return cast("Engine", _Engine(pid, stored))
@@ -118,7 +123,9 @@ def test_a_process_that_is_not_there_has_no_files_here() -> None:
 def _readable(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, diff_ids: tuple[str, ...]) -> Engine:
     located = layerpaths.LayerDirs("sha256:i", diff_ids, tuple(tmp_path for _ in diff_ids), {})
     monkeypatch.setattr(layerpaths, "locate", lambda engine, reference: located)
-    return _engine(1)
+    fake = _Engine(1)
+    fake.diff_ids_found = diff_ids
+    return cast("Engine", fake)
 
 
 def test_compressed_sizes_known_by_digest_keep_the_storage(

@@ -16,13 +16,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from bench.engine import layerpaths
 from bench.errors import BenchError
 from bench.layers.analysis import analyse_layer_dirs
 from bench.layers.layerdirs import LayerDirError
-from bench.layers.sizecache import SizeCache
 from bench.models import AnalysisSource, ImageAnalysis, SourceChoice
+
+if TYPE_CHECKING:  # loaded only with --compressed: it hashes (OpenSSL) and reads a file
+    from bench.layers.sizecache import SizeCache
 
 
 @dataclass(frozen=True)

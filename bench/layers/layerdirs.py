@@ -88,7 +88,10 @@ class _Walker:
         layer = self.layer
         entries = layer.entries
         with os.scandir(directory) as found:
-            children = sorted(found, key=_bytewise)
+            children = sorted(found, key=_name)
+        if not all(child.name.isascii() for child in children):
+            # Go sorts names as bytes; str order differs only for undecodable names.
+            children.sort(key=_bytewise)
         for child in children:
             path = prefix + child.name
             info = child.stat(follow_symlinks=False)
@@ -138,8 +141,11 @@ def _unchanged_below(path: str, info: os.stat_result, below: Sequence[Path]) -> 
     return False
 
 
+def _name(entry: os.DirEntry[str]) -> str:
+    return entry.name
+
+
 def _bytewise(entry: os.DirEntry[str]) -> bytes:
-    # Go sorts names as bytes; Python's str order differs for undecodable names.
     return os.fsencode(entry.name)
 
 

@@ -96,24 +96,26 @@ def run_measured(
     timer = shutil.which("time") or "/usr/bin/time"
     if not Path(timer).is_file():
         raise BenchError("the layer sources benchmark needs GNU time: `apt-get install time`")
-    with tempfile.NamedTemporaryFile("r", prefix="dockerfile-bench-time-") as usage:
+    with tempfile.TemporaryDirectory(prefix="dockerfile-bench-time-") as scratch:
+        usage = Path(scratch) / "usage"
         started = time.perf_counter()
         with output.open("wb") if output else open(os.devnull, "wb") as sink:  # noqa: PTH123
             finished = subprocess.run(
-                [timer, "-f", "%U %S %M", "-o", usage.name, *argv],
+                [timer, "-f", "%U %S %M", "-o", os.fspath(usage), *argv],
                 env=environment,
                 stdout=sink,
-                stderr=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
                 check=False,
             )
         wall = time.perf_counter() - started
-        report = usage.read().split()
+        report = usage.read_text().split() if usage.is_file() else []
+    said = " ".join(finished.stderr.decode("utf-8", "replace").split())[-300:]
     if finished.returncode not in (0, 1):  # dive --ci exits 1 when one of its rules fails
-        raise BenchError(f"{Path(argv[0]).name} exited with {finished.returncode}: {argv}")
+        raise BenchError(f"{argv} exited with {finished.returncode}: {said}")
     try:
         user, system, peak_kib = float(report[-3]), float(report[-2]), int(report[-1])
     except (IndexError, ValueError):
-        raise BenchError(f"GNU time gave no usage for {argv}: {report}") from None
+        raise BenchError(f"GNU time gave no usage for {argv}: {report} ({said})") from None
     return ProcessSample(wall, user + system, peak_kib * 1024)
 
 

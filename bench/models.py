@@ -353,7 +353,8 @@ class Finding:
 
 @dataclass(frozen=True)
 class ImageAnalysis:
-    """What every layer of an image holds, read from `docker save` in one pass.
+    """What every layer of an image holds, read in one pass from `docker save` or from the
+    engine's own layer directories (source); both give the same numbers.
 
     size_bytes is the sum of the layers' tar header sizes; the engine's Size also counts
     the length of every symlink's target, which tar headers give as 0 (symlink_bytes).

@@ -1,10 +1,12 @@
-"""Layer analysis: where every byte of an image comes from, read from `docker save` once.
+"""Layer analysis: where every byte of an image comes from, read in one pass.
 
-One pass over the save stream (bench/layers/savestream.py) gives each layer's tar headers
-and, optionally, its gzip size; from those this module derives the layer table, dive's
-efficiency and wasted bytes (bench/layers/efficiency.py), size groups
+One pass over the save stream (bench/layers/savestream.py), or over the layers' directories
+on the engine's disk (bench/layers/layerdirs.py, the same entries without reading file
+contents), gives each layer's tar headers and, from the stream, optionally its gzip size;
+from those this module derives the layer table, dive's efficiency and wasted bytes
+(bench/layers/efficiency.py), size groups
 (bench/layers/size_groups.py) and findings (bench/layers/findings.py). Nothing here talks
-to Docker: callers pass the stream.
+to Docker: callers pass the stream or the directories.
 """
 
 from __future__ import annotations

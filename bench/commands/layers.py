@@ -110,8 +110,9 @@ _DEFAULT = "unix:///var/run/docker.sock"
 
 def _size_cache() -> SizeCache:
     # Imported here: only a compressed size needs it (and its hashing).
+    from bench.layers import sizecache
 
-    return SizeCache(LabPaths.default().cache_dir / "compressed-layers.json")
+    return sizecache.SizeCache(LabPaths.default().cache_dir / "compressed-layers.json")
 
 
 def _docker_host() -> str | None:

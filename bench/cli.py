@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, get_args
 from bench import manifest as manifest_module
 from bench.errors import BenchError
 from bench.lab.paths import ENGINE_NAMES
-from bench.models import SCENARIOS
+from bench.models import SCENARIOS, SOURCE_CHOICES
 from bench.report.notes_text.template import Language
 
 if TYPE_CHECKING:
@@ -181,6 +181,7 @@ def _add_run(commands: _Commands) -> None:
         action="store_true",
         help="keep each variant's measured image (superseded builds still go)",
     )
+    _add_source(run)
     run.add_argument(
         "--no-compressed",
         action="store_true",
@@ -332,6 +333,17 @@ def _add_gate(commands: _Commands) -> None:
     )
 
 
+def _add_source(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--source",
+        choices=SOURCE_CHOICES,
+        default="auto",
+        help="where the layer analysis reads layers: the engine's storage directories (fast, "
+        "needs a local engine whose files this user can read), docker save, or auto: the "
+        "storage when readable (default)",
+    )
+
+
 def _add_layers(commands: _Commands) -> None:
     """`layers IMAGE`: what every layer holds, like dive."""
     layers = commands.add_parser("layers", help="what every layer of an image holds, like dive")
@@ -339,6 +351,7 @@ def _add_layers(commands: _Commands) -> None:
     layers.add_argument("--json", action="store_true", help="the analysis as JSON")
     layers.add_argument("--base", metavar="IMAGE", help="its base image (default: guessed)")
     layers.add_argument("--app-dir", metavar="PATH", help="the app's directory (its WORKDIR)")
+    _add_source(layers)
     layers.add_argument(
         "--compressed", action="store_true", help="also gzip each layer (slower: ~25 MB/s a core)"
     )
@@ -370,6 +383,29 @@ def _add_perf(commands: _Commands) -> None:
         type=_positive,
         default=9,
         help="samples of each layer-analysis contender (9): the engine's export is noisy",
+    )
+    perf.add_argument(
+        "--sources-repeat",
+        type=_positive,
+        default=5,
+        help="samples of ours from storage, ours through docker save and dive (5); 0 skips",
+    )
+    perf.add_argument(
+        "--large-files",
+        type=int,
+        default=200_000,
+        help="files in the generated large image for the layer sources (200000; 0 skips it)",
+    )
+    perf.add_argument(
+        "--large-bytes",
+        type=int,
+        default=5_000_000_000,
+        help="bytes in the generated large image (5000000000)",
+    )
+    perf.add_argument(
+        "--sources-only",
+        action="store_true",
+        help="measure only the layer sources; the other sections come from the JSON at --out",
     )
     perf.add_argument(
         "--overhead-run-args",

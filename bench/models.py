@@ -23,6 +23,12 @@ SCENARIO_LABELS: dict[Scenario, str] = {
 # upgraded in place) or containerd's snapshotters (the default of Engine 29 and Docker
 # Desktop 4.34); the engine's own image Size means something different in each.
 ImageStore = Literal["graphdriver", "containerd"]
+# Where a layer analysis read the layers: `docker save`, or the engine's storage directories.
+AnalysisSource = Literal["save", "storage"]
+ANALYSIS_SOURCES: tuple[AnalysisSource, ...] = get_args(AnalysisSource)
+# What a user asks for (`--source`): auto takes the storage when it can be read.
+SourceChoice = Literal["auto", "save", "storage"]
+SOURCE_CHOICES: tuple[SourceChoice, ...] = get_args(SourceChoice)
 # What the engine's Size counts: the unpacked layers, or the content it stores (compressed
 # blobs, manifests and configs, on the containerd store).
 EngineSizeKind = Literal["unpacked", "content"]
@@ -133,6 +139,22 @@ class Layer:
     instruction: str
     size_bytes: int
     created_by: str = ""
+
+
+@dataclass(frozen=True)
+class StoredImage:
+    """Where an engine keeps an image, as the engine's own file system names it.
+
+    driver_data is the graph driver's data (overlay2: UpperDir, LowerDir), empty on the
+    containerd store; root_dir is the engine's data root (DockerRootDir).
+    """
+
+    image_id: str
+    diff_ids: tuple[str, ...]
+    driver: str
+    driver_data: tuple[tuple[str, str], ...]
+    root_dir: str
+    image_store: ImageStore
 
 
 @dataclass(frozen=True)
@@ -338,7 +360,8 @@ class Finding:
 
 @dataclass(frozen=True)
 class ImageAnalysis:
-    """What every layer of an image holds, read from `docker save` in one pass.
+    """What every layer of an image holds, read in one pass from `docker save` or from the
+    engine's own layer directories (source); both give the same numbers.
 
     size_bytes is the sum of the layers' tar header sizes; the engine's Size also counts
     the length of every symlink's target, which tar headers give as 0 (symlink_bytes).
@@ -356,8 +379,12 @@ class ImageAnalysis:
     top_wasted: tuple[WastedPath, ...]
     groups: tuple[SizeGroup, ...]
     findings: tuple[Finding, ...]
+    # Where the layers were read: the `docker save` stream, or the engine's own storage.
+    source: AnalysisSource = "save"
 
     def __post_init__(self) -> None:
+        if self.source not in ANALYSIS_SOURCES:
+            raise ValueError(f"unknown analysis source {self.source!r}")
         _check_sizes(self, "size_bytes", "symlink_bytes", "compressed_bytes", "wasted_bytes")
         _check_sizes(self, "base_layer_count")
         if not self.efficiency <= 1.0:

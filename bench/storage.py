@@ -47,7 +47,10 @@ from bench.models import RunResult
 #     version, chosen "pinned"/"newest", verdict "wheel"/"sdist"/"incompatible"/"absent" and
 #     wheel_file, unchecked pairs of requirement and why, skipped_reason); null when the check
 #     was off. Older files (6 and 7) read with null: no check was made.
-SCHEMA_VERSION = 8
+#   9 (2026-11): an analysis has `source`, where its layers were read: "save" (the `docker
+#     save` stream) or "storage" (the engine's own layer directories, same numbers). Older
+#     files read with "save": it was the only way.
+SCHEMA_VERSION = 9
 
 # What every smoke test of a schema 1-4 file checked.
 _OLD_SMOKE_CHECKED = "http GET :8000/health, POST :8000/predict -> the label"
@@ -177,6 +180,12 @@ def from_dict(data: object, source: Path) -> RunResult:
 
 def _upgrade(fields: dict[str, Any], version: int) -> dict[str, Any]:
     """An older file's fields in the current shape (the decoder then checks them strictly)."""
+    if version < 9:
+        for variant in fields.get("variants") or []:
+            image = variant.get("image") if isinstance(variant, dict) else None
+            analysis = image.get("analysis") if isinstance(image, dict) else None
+            if isinstance(analysis, dict):
+                analysis.setdefault("source", "save")
     if version < 8:
         for variant in fields.get("variants") or []:
             if isinstance(variant, dict):

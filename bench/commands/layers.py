@@ -10,50 +10,80 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import os
 import sys
 import time
-from typing import TextIO
+from typing import TYPE_CHECKING, Protocol, TextIO
 
 from bench import redaction
-from bench.engine.client import Engine
+from bench.engine import layersource
+from bench.engine.localapi import LocalEngine
 from bench.errors import EXIT_OK, BenchError
-from bench.lab import control
+from bench.lab.paths import LabPaths
 from bench.layers.analysis import analyse_stream, base_layer_count
 from bench.layers.findings import MIN_BYTES, describe
 from bench.layers.size_groups import shown_groups
 from bench.models import ImageAnalysis
 from bench.units import format_bytes, format_percent, format_seconds
 
+if TYPE_CHECKING:
+    from bench.layers.sizecache import SizeCache
+
 _TOP_PACKAGES = 10
 _INSTRUCTION_CHARS = 90
 
 
 def run(args: argparse.Namespace) -> int:
-    engine = Engine(control.resolve_docker_host())
-    try:
-        if args.compare_dive:
-            from bench.perf import layers as perf_layers
+    docker_host = _docker_host()
+    if args.compare_dive:
+        from bench.engine.client import Engine
+        from bench.perf import layers as perf_layers
 
+        engine = Engine(docker_host)
+        try:
             return perf_layers.run(engine, args.image, args.base, args.repeat)
-        started = time.perf_counter()
-        image_ids = engine.diff_ids(args.image)
-        if image_ids is None:
-            raise BenchError(f"no image {args.image} on the engine (`docker images` lists them)")
-        base, guessed = args.base, False
-        if base is None:
-            base, guessed = guess_base(engine, args.image, image_ids), True
-        base_ids = (engine.diff_ids(base) or ()) if base else ()
-        if args.base and not base_ids:
-            raise BenchError(f"--base {args.base}: no such image on the engine")
-        analysis = analyse_stream(
-            engine.save(args.image),
-            base_layer_count=base_layer_count(image_ids, base_ids),
-            app_dir=args.app_dir,
-            compress=args.compressed,
+        finally:
+            engine.close()
+    started = time.perf_counter()
+    size_cache = _size_cache() if args.compressed else None
+    analysis: ImageAnalysis | None = None
+    # The storage is asked without the Docker SDK (bench/engine/localapi.py says why); the
+    # SDK is loaded only for a save.
+    local = None if args.source == "save" else LocalEngine.connect(docker_host or _DEFAULT)
+    if local is not None:
+        image_ids, base_ids, base, guessed = _image_and_base(local, args)
+        chosen = layersource.plan(
+            local, args.image, args.source, compress=args.compressed, size_cache=size_cache
         )
-        seconds = time.perf_counter() - started
-    finally:
-        engine.close()
+        print(chosen.line(), file=sys.stderr)
+        if chosen.located is not None:
+            analysis = layersource.analyse_planned(
+                chosen.located,
+                chosen.compressed_sizes,
+                base_layer_count=base_layer_count(image_ids, base_ids),
+                app_dir=args.app_dir,
+            )
+    if analysis is None:
+        from bench.engine.client import Engine
+
+        engine = Engine(docker_host)
+        try:
+            if local is None:
+                image_ids, base_ids, base, guessed = _image_and_base(engine, args)
+                chosen = layersource.plan(
+                    engine, args.image, args.source, compress=args.compressed, size_cache=None
+                )
+                print(chosen.line(), file=sys.stderr)
+            analysis = analyse_stream(
+                engine.save(args.image),
+                base_layer_count=base_layer_count(image_ids, base_ids),
+                app_dir=args.app_dir,
+                compress=args.compressed,
+                size_cache=size_cache,
+            )
+        finally:
+            engine.close()
+    seconds = time.perf_counter() - started
     # History can hold secrets passed inline to RUN; the user's own image, but the output
     # may be pasted anywhere.
     layers = tuple(
@@ -75,7 +105,48 @@ def run(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def guess_base(engine: Engine, image: str, image_ids: tuple[str, ...]) -> str | None:
+_DEFAULT = "unix:///var/run/docker.sock"
+
+
+def _size_cache() -> SizeCache:
+    # Imported here: only a compressed size needs it (and its hashing).
+    from bench.layers import sizecache
+
+    return sizecache.SizeCache(LabPaths.default().cache_dir / "compressed-layers.json")
+
+
+def _docker_host() -> str | None:
+    explicit = os.environ.get("DOCKER_HOST")
+    if explicit:
+        return explicit
+    from bench.lab import control  # the lab's own engine; heavier, so only when asked
+
+    return control.resolve_docker_host()
+
+
+class _Images(Protocol):
+    def diff_ids(self, reference: str) -> tuple[str, ...] | None: ...
+
+    def tagged_images(self) -> list[str]: ...
+
+
+def _image_and_base(
+    engine: _Images, args: argparse.Namespace
+) -> tuple[tuple[str, ...], tuple[str, ...], str | None, bool]:
+    """The image's layers, its base's, the base and whether it was guessed."""
+    image_ids = engine.diff_ids(args.image)
+    if image_ids is None:
+        raise BenchError(f"no image {args.image} on the engine (`docker images` lists them)")
+    base, guessed = args.base, False
+    if base is None:
+        base, guessed = guess_base(engine, args.image, image_ids), True
+    base_ids = (engine.diff_ids(base) or ()) if base else ()
+    if args.base and not base_ids:
+        raise BenchError(f"--base {args.base}: no such image on the engine")
+    return image_ids, base_ids, base, guessed
+
+
+def guess_base(engine: _Images, image: str, image_ids: tuple[str, ...]) -> str | None:
     """The tagged local image whose layers are the longest proper prefix of `image`'s."""
     best: tuple[int, str] | None = None
     for candidate in engine.tagged_images():

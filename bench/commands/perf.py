@@ -7,6 +7,7 @@ import json
 import platform
 import sys
 import tempfile
+from collections.abc import Sequence
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -18,10 +19,12 @@ from bench.errors import EXIT_OK, BenchError
 from bench.manifest import Variant
 from bench.perf import layers as perf_layers
 from bench.perf import overhead as perf_overhead
+from bench.perf import sources as perf_sources
 from bench.perf.builds import Builders, Pair, make_big_context, measure_builds
 from bench.perf.layers import LayersComparison
 from bench.perf.overhead import Overhead
 from bench.perf.render import render
+from bench.perf.sources import ProcessSample, SourcesComparison
 from bench.run.connection import build_settings, connect
 from bench.run.session import new_run_id
 
@@ -38,6 +41,8 @@ def _pair_data(pair: Pair) -> dict[str, object]:
 def run(args: argparse.Namespace) -> int:
     if args.render_only:
         return render_saved(args.out)
+    if args.sources_only:
+        return _sources_only(args)
     loaded = manifest.load(args.manifest)
     (variant,) = loaded.select([args.variant])
     (layers_variant,) = loaded.select([args.layers_variant]) if args.layers_variant else (None,)
@@ -58,6 +63,7 @@ def run(args: argparse.Namespace) -> int:
 
     pairs: list[Pair] = []
     layers: LayersComparison | None = None
+    sources: list[SourcesComparison] = []
     try:
         pairs += measure_builds(
             builders,
@@ -82,6 +88,7 @@ def run(args: argparse.Namespace) -> int:
             )
         if layers_variant is not None:
             layers = _compare_layers(builders, layers_variant, run_id, args.layers_repeat, progress)
+            sources = _compare_sources(builders, layers_variant, run_id, args, progress)
     finally:
         for image in engine.images_with_label(f"{RUN_ID}={run_id}"):
             engine.remove_image(image)
@@ -93,10 +100,10 @@ def run(args: argparse.Namespace) -> int:
         "cli": builders.cli,
         "python": platform.python_version(),
     }
-    data = perf_data(pairs, layers, overhead, provenance, variant.name)
+    data = perf_data(pairs, layers, overhead, provenance, variant.name, sources)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     storage.write_text_atomic(args.out, json.dumps(data, indent=2) + "\n")
-    markdown = render(pairs, layers, overhead, provenance, variant.name)
+    markdown = render(pairs, layers, overhead, provenance, variant.name, sources)
     storage.write_text_atomic(args.out.with_suffix(".md"), markdown)
     print(markdown)
     return EXIT_OK
@@ -108,10 +115,11 @@ def perf_data(
     overhead: Overhead | None,
     provenance: dict[str, object],
     variant: str,
+    sources: Sequence[SourcesComparison] = (),
 ) -> dict[str, object]:
     """What perf.json holds: every sample, and what the page shows computed from them."""
     return {
-        "schema_version": 2,
+        "schema_version": 3,
         **provenance,
         "variant": variant,
         "pairs": [_pair_data(p) for p in pairs],
@@ -123,6 +131,10 @@ def perf_data(
             "on_archive": _pair_data(layers.on_archive),
         },
         "overhead": None if overhead is None else asdict(overhead) | {"share": overhead.share},
+        "sources": [
+            asdict(comparison) | {"wall_pair": _pair_data(comparison.wall_pair())}
+            for comparison in sources
+        ],
     }
 
 
@@ -161,9 +173,98 @@ def render_json(path: Path) -> str:
             name: data[name] for name in ("run_id", "engine", "lab_mode", "cli", "python")
         }
         variant = str(data.get("variant", "slim"))  # files before the field: always slim
+        sources = [_sources(item) for item in data.get("sources") or []]  # none before 3
     except (OSError, ValueError, KeyError, TypeError) as error:
         raise BenchError(f"cannot render {path}: {error}") from error
-    return render(pairs, layers, overhead, provenance, variant)
+    return render(pairs, layers, overhead, provenance, variant, sources)
+
+
+def _sources(saved: dict[str, Any]) -> SourcesComparison:
+    # wall_pair is derived, run_id provenance (a --sources-only run has its own).
+    fields = {name: value for name, value in saved.items() if name not in ("wall_pair", "run_id")}
+    for contender in ("storage", "save", "dive"):
+        fields[contender] = tuple(ProcessSample(**sample) for sample in fields[contender])
+    return SourcesComparison(**fields)
+
+
+def _compare_sources(
+    builders: Builders,
+    variant: Variant,
+    run_id: str,
+    args: argparse.Namespace,
+    progress: perf_layers.Say,
+) -> list[SourcesComparison]:
+    """Ours from storage, ours through docker save and dive, on the variant's image (built
+    once, untimed; cached if the layer comparison built it) and on a generated large one."""
+    if args.sources_repeat == 0:
+        return []
+    tag = f"dockerfile-bench/perf-layers:{run_id}"
+    builders.ours(variant.context, variant.dockerfile, tag, False)
+    bases = base_images(variant.dockerfile, builders.build_args)
+    found = [
+        perf_sources.compare_sources(
+            builders.engine,
+            tag,
+            f"the {variant.name} variant",
+            bases[-1] if bases else None,
+            args.sources_repeat,
+            progress,
+        )
+    ]
+    if args.large_files > 0:
+        with perf_sources.generated_image(
+            builders.engine, run_id, args.large_files, args.large_bytes, progress
+        ) as large:
+            found.append(
+                perf_sources.compare_sources(
+                    builders.engine, large, "a generated image", None, args.sources_repeat, progress
+                )
+            )
+    return found
+
+
+def _sources_only(args: argparse.Namespace) -> int:
+    """Measure the layer sources alone and put them into the perf page at --out, whose
+    other sections keep the numbers of the run that measured them."""
+    try:
+        data = json.loads(args.out.read_text())
+    except (OSError, ValueError) as error:
+        raise BenchError(f"--sources-only needs a perf.json at {args.out}: {error}") from None
+    loaded = manifest.load(args.manifest)
+    (variant,) = loaded.select([args.layers_variant or "full"])
+    connection = connect()
+    engine = connection.engine
+    run_id = new_run_id()
+    settings = build_settings(connection)
+    builders = Builders(
+        engine,
+        engine.docker_host or "unix:///var/run/docker.sock",
+        settings.build_args,
+        settings.network,
+        run_id,
+    )
+
+    def progress(text: str) -> None:
+        print(f"perf: {text}", file=sys.stderr, flush=True)
+
+    try:
+        sources = _compare_sources(builders, variant, run_id, args, progress)
+    finally:
+        for image in engine.images_with_label(f"{RUN_ID}={run_id}"):
+            engine.remove_image(image)
+    data["schema_version"] = 3
+    measured = {comparison.label for comparison in sources}
+    # An image not measured this time (`--large-files 0`) keeps its earlier numbers.
+    kept = [item for item in data.get("sources") or [] if item.get("label") not in measured]
+    data["sources"] = [
+        asdict(comparison) | {"wall_pair": _pair_data(comparison.wall_pair()), "run_id": run_id}
+        for comparison in sources
+    ] + kept
+    storage.write_text_atomic(args.out, json.dumps(data, indent=2) + "\n")
+    markdown = render_json(args.out)
+    storage.write_text_atomic(args.out.with_suffix(".md"), markdown)
+    print(markdown)
+    return EXIT_OK
 
 
 def _pair(saved: dict[str, object]) -> Pair:

@@ -47,6 +47,7 @@ def run(args: argparse.Namespace) -> int:
         repeat=args.repeat,
         scenarios=tuple(args.scenarios or SCENARIOS),
         compressed=not args.no_compressed,
+        layer_source=args.source,
         build_args=_build_args(args.build_args),
         smoke_timeout_seconds=args.smoke_timeout,
         skip_missing_bases=len(versions) > 1,

@@ -10,7 +10,7 @@ import contextlib
 import os
 import socket
 import time
-from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +21,7 @@ import urllib3.exceptions
 
 from bench.context.listing import context_upload
 from bench.context.tar import ContextReadError
-from bench.engine import httpbody
+from bench.engine import httpbody, localapi
 from bench.engine.buildlog import StepTracker
 from bench.errors import BenchError
 from bench.layers.history import instruction as _instruction
@@ -33,6 +33,7 @@ from bench.models import (
     ImageStore,
     Layer,
     PullOutcome,
+    StoredImage,
 )
 
 # Builds and pulls can be silent for minutes (pip resolving, a large layer extracting).
@@ -554,6 +555,27 @@ class Engine:
             raise _lost(error) from error
         return [str(c["Id"]) for c in found]
 
+    def import_tar(self, chunks: Iterable[bytes], reference: str, labels: Mapping[str, str]) -> str:
+        """`docker import` of a tar sent as it is made (never held whole); the image id."""
+        repository, _, tag = reference.rpartition(":")
+        changes = [f"LABEL {key}={value}" for key, value in sorted(labels.items())]
+        try:
+            result = self._api.import_image(
+                src=iter(chunks),
+                repository=repository,
+                tag=tag,
+                changes=changes,
+                stream_src=True,
+            )
+        except docker.errors.APIError as error:
+            raise BenchError(f"import of {reference} failed: {_short(error)}") from error
+        except _CONNECTION_ERRORS as error:
+            raise _lost(error) from error
+        image_id = self.image_id(reference)
+        if image_id is None:
+            raise BenchError(f"import of {reference} made no image: {str(result)[:300]}")
+        return image_id
+
     def save(self, reference: str) -> Generator[bytes | memoryview, None, None]:
         """`docker save` as a stream of chunks: the image is never held in memory."""
         try:
@@ -587,6 +609,23 @@ class Engine:
         except _CONNECTION_ERRORS as error:
             raise _lost(error) from error
         return tuple(str(layer) for layer in (inspected.get("RootFS") or {}).get("Layers") or [])
+
+    def stored_image(self, reference: str) -> StoredImage | None:
+        """Where the engine keeps `reference`: its id, layers, graph driver and data root,
+        as the engine's own file system names them; None if there is no such image."""
+        try:
+            inspected = self._api.inspect_image(reference)
+            info = self._docker.info()
+        except docker.errors.ImageNotFound:
+            return None
+        except _CONNECTION_ERRORS as error:
+            raise _lost(error) from error
+        return localapi.stored_image(inspected, info)
+
+    def daemon_pid(self) -> int | None:
+        """The engine's process id, from the kernel (SO_PEERCRED) on a local unix socket;
+        None for any other connection (TCP, ssh: a remote engine)."""
+        return localapi.peer_pid(self.docker_host or _DEFAULT_SOCKET)
 
     def tagged_images(self) -> list[str]:
         """Every repository:tag on the engine."""
@@ -650,13 +689,7 @@ def image_config(config: Mapping[str, Any]) -> ImageConfig:
     )
 
 
-def image_store(info: Mapping[str, Any]) -> ImageStore:
-    """The image store an engine's /info describes: containerd's snapshotters announce
-    themselves in DriverStatus (`driver-type io.containerd.snapshotter.v1`)."""
-    for entry in info.get("DriverStatus") or []:
-        if len(entry) == 2 and entry[0] == "driver-type" and "containerd" in str(entry[1]):
-            return "containerd"
-    return "graphdriver"
+image_store = localapi.image_store  # used where /info is at hand
 
 
 def _short(error: BaseException) -> str:

@@ -1,27 +1,34 @@
-"""Layer analysis: where every byte of an image comes from, read from `docker save` once.
+"""Layer analysis: where every byte of an image comes from, read in one pass.
 
-One pass over the save stream (bench/layers/savestream.py) gives each layer's tar headers
-and, optionally, its gzip size; from those this module derives the layer table, dive's
-efficiency and wasted bytes (bench/layers/efficiency.py), size groups
+One pass over the save stream (bench/layers/savestream.py), or over the layers' directories
+on the engine's disk (bench/layers/layerdirs.py, the same entries without reading file
+contents), gives each layer's tar headers and, from the stream, optionally its gzip size;
+from those this module derives the layer table, dive's efficiency and wasted bytes
+(bench/layers/efficiency.py), size groups
 (bench/layers/size_groups.py) and findings (bench/layers/findings.py). Nothing here talks
-to Docker: callers pass the stream.
+to Docker: callers pass the stream or the directories.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import gc
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from typing import Any, NamedTuple
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from bench.layers import findings as findings_module
 from bench.layers.efficiency import LayerLeaves, efficiency, layer_leaves
+from bench.layers.entries import SavedImage, SavedLayer, clean_path
 from bench.layers.history import instruction
+from bench.layers.layerdirs import TarWriter, read_layer_dir
 from bench.layers.overlay import Hidden, OverlayTree
-from bench.layers.savestream import SavedImage, SavedLayer, clean_path, read_save_stream
 from bench.layers.size_groups import LayerFiles, group_sizes, layer_files
-from bench.layers.sizecache import SizeCache
 from bench.models import ImageAnalysis, LayerAnalysis, WastedPath
+
+if TYPE_CHECKING:  # the storage path has no size cache to load (nor its hashing)
+    from bench.layers.sizecache import SizeCache
 
 TOP_WASTED = 10
 
@@ -42,6 +49,9 @@ def analyse_stream(
     engine sends the next (the parser keeps up with the engine with time to spare); what
     needs the layers in order (the overlay, dive's merge) is left for the end.
     """
+    # Imported here: the storage path needs none of the stream reader's decompressors.
+    from bench.layers.savestream import read_save_stream
+
     facts: dict[str, LayerFacts] = {}
 
     def learn(layer: SavedLayer) -> None:
@@ -58,6 +68,41 @@ def analyse_stream(
             min_finding_bytes=min_finding_bytes,
             facts=facts,
         )
+
+
+def analyse_layer_dirs(
+    directories: Sequence[Path],
+    diff_ids: Sequence[str],
+    config: dict[str, Any],
+    *,
+    base_layer_count: int = 0,
+    app_dir: str | None = None,
+    compressed_sizes: Mapping[str, int] | None = None,
+    min_finding_bytes: int = findings_module.MIN_BYTES,
+    writer: TarWriter = "moby",
+) -> ImageAnalysis:
+    """Analyse an image from its layers' directories on the engine's disk (bottom first,
+    one per diff id), with the same numbers as from its save stream. `compressed_sizes`
+    gives each layer's gzip size by diff id, when every one is known."""
+    if len(directories) != len(diff_ids):
+        raise ValueError(f"{len(directories)} layer directories for {len(diff_ids)} layers")
+    read: dict[str, SavedLayer] = {}
+    with _collector_paused():
+        for index, (directory, diff_id) in enumerate(zip(directories, diff_ids, strict=True)):
+            if diff_id in read:
+                continue  # a layer repeated in one image is the same layer, read once
+            below = directories[:index][::-1]
+            layer = read[diff_id] = read_layer_dir(diff_id, directory, writer, below)
+            if compressed_sizes is not None:
+                layer.compressed_bytes = compressed_sizes.get(diff_id)
+        saved = SavedImage(layers=tuple(read[diff_id] for diff_id in diff_ids), config=config)
+        analysis = analyse_saved(
+            saved,
+            base_layer_count=base_layer_count,
+            app_dir=app_dir,
+            min_finding_bytes=min_finding_bytes,
+        )
+    return dataclasses.replace(analysis, source="storage")
 
 
 class LayerFacts(NamedTuple):
@@ -116,6 +161,7 @@ def analyse_saved(
                 in_base=index < base_count,
             )
         )
+    del overlay  # every path of the image, no longer needed: a lower peak for what follows
     dive = efficiency(
         [layer.entries for layer in saved.layers],
         [fact.leaves if fact is not None else None for fact in known],

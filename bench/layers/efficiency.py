@@ -27,7 +27,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from bench.layers.savestream import Entry
+from bench.layers.entries import Entry
 
 _WHITEOUT = ".wh."
 _OPAQUE_PREFIX = ".wh..wh.."

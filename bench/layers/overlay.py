@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
-from bench.layers.savestream import Entry
+from bench.layers.entries import Entry
 
 WHITEOUT = ".wh."
 OPAQUE = ".wh..wh..opq"

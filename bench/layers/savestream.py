@@ -35,19 +35,18 @@ from __future__ import annotations
 import json
 import os
 import posixpath
-import re
 import sys
 import tarfile
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
-from dataclasses import dataclass, field
-from typing import Any, Literal, NamedTuple, Protocol, cast
+from typing import Literal, NamedTuple, Protocol, cast
 
 from zlib_ng import zlib_ng
 
 from bench.errors import BenchError
 from bench.layers.deflate import Deflater
+from bench.layers.entries import RECORD_PATH, Entry, SavedImage, SavedLayer, clean_path
 from bench.layers.sizecache import CachedSizer, SizeCache, Sizer
 
 if sys.version_info >= (3, 14):
@@ -56,7 +55,6 @@ else:
     from backports import zstd
 
 _MAX_JSON_BYTES = 16 << 20
-_RECORD = re.compile(r"(?:^|/)(?:site|dist)-packages/[^/]+\.dist-info/RECORD$")
 _TAR_MAGIC_OFFSET = 257
 _SKIP_CHUNK_BYTES = 1 << 20
 _ZERO_BLOCK = bytes(tarfile.BLOCKSIZE)
@@ -92,35 +90,6 @@ class _Reader(Protocol):
     def seek(self, position: int, whence: int = 0) -> int: ...
 
     def drain(self) -> None: ...
-
-
-class Entry(NamedTuple):
-    """One header of a layer's tar: the path (cleaned, no leading slash) and its size."""
-
-    path: str
-    size: int
-    is_dir: bool
-
-
-@dataclass
-class SavedLayer:
-    """What one layer's tar held (built while reading, then only read)."""
-
-    name: str
-    entries: list[Entry] = field(default_factory=list)
-    size_bytes: int = 0
-    symlink_bytes: int = 0
-    compressed_bytes: int | None = None
-    # pip's RECORD files (path -> text): which distribution installed which file.
-    records: dict[str, str] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class SavedImage:
-    """Layers in the image's order, its config (history, working dir) and nothing else."""
-
-    layers: tuple[SavedLayer, ...]
-    config: dict[str, Any]
 
 
 class ForwardReader:
@@ -275,12 +244,6 @@ def decode_header(block: bytes) -> Member:
 def _open(fileobj: ForwardReader) -> tarfile.TarFile:
     # TarFile itself, not tarfile.open: open() would try decompressors and seek back.
     return tarfile.TarFile(fileobj=fileobj, mode="r")  # type: ignore[arg-type]
-
-
-def clean_path(name: str) -> str:
-    """A tar member name as dive keys it (Go's path.Clean), without the leading slash."""
-    cleaned = posixpath.normpath(name).lstrip("/")
-    return "" if cleaned == "." else cleaned
 
 
 def read_save_stream(
@@ -494,7 +457,7 @@ def _read_layer(name: str, window: _Reader, sizer: Sizer | None) -> SavedLayer:
         elif (
             path.endswith("/RECORD")
             and member.type in tarfile.REGULAR_TYPES
-            and _RECORD.search(path)
+            and RECORD_PATH.search(path)
         ):
             layer.records[path] = window.read(member.size).decode("utf-8", "replace")
     if sizer is not None:

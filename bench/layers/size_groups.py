@@ -15,8 +15,8 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
+from bench.layers.entries import SavedLayer
 from bench.layers.overlay import WHITEOUT
-from bench.layers.savestream import SavedLayer
 from bench.models import GROUP_KINDS, SizeGroup
 
 BASE_NAME = "base image"

@@ -39,6 +39,7 @@ class SizeCache:
         self.path = path
         self._entries: dict[str, tuple[str, int]] = {}
         self._changed = False
+        self._by_diff_id: dict[str, int] | None = None
         if path is not None and path.is_file():
             try:
                 data = json.loads(path.read_text())
@@ -53,7 +54,15 @@ class SizeCache:
     def lookup(self, fingerprint: str) -> tuple[str, int] | None:
         return self._entries.get(fingerprint)
 
+    def by_diff_id(self, diff_id: str) -> int | None:
+        """The compressed size recorded for the layer whose digest is `diff_id`, if any: a
+        layer read from the engine's storage is known by its digest, not its first MiB."""
+        if self._by_diff_id is None:
+            self._by_diff_id = dict(self._entries.values())
+        return self._by_diff_id.get(diff_id)
+
     def record(self, fingerprint: str, diff_id: str, compressed_bytes: int) -> None:
+        self._by_diff_id = None
         self._entries.pop(fingerprint, None)
         self._entries[fingerprint] = (diff_id, compressed_bytes)
         while len(self._entries) > MAX_ENTRIES:

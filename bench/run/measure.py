@@ -32,6 +32,7 @@ from bench.models import (
     Sample,
     Scenario,
     SmokeResult,
+    SourceChoice,
     VariantResult,
     WheelCheck,
 )
@@ -115,6 +116,8 @@ class RunOptions:
     # The layer analysis reads the image once (docker save); the compressed size comes
     # from the same pass, so with either of the two that pass runs.
     analyse: bool = True
+    # Where the analysis reads layers (`--source`): the engine's storage or `docker save`.
+    layer_source: SourceChoice = "auto"
     smoke: bool = True
     smoke_timeout_seconds: float = 60.0
     # In a Python-version matrix a base may not exist for a version (python:3.13-alpine in

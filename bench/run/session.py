@@ -289,6 +289,8 @@ class Session:
             builder=builder,
             pull_allowed=lab_registry_serves if lab else None,
             size_cache=SizeCache(connection.paths.cache_dir / "compressed-layers.json"),
+            layer_source=self.options.layer_source,
+            on_note=self.progress.note,
         )
 
     def _describe(

@@ -9,14 +9,21 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Protocol
 
-from bench.engine import labels
+from bench.engine import labels, layersource
 from bench.engine.client import Engine
 from bench.lab import basemap, standins
 from bench.layers.analysis import analyse_stream, base_layer_count
 from bench.layers.savestream import UnreadableImage
 from bench.layers.sizecache import SizeCache
 from bench.manifest import SmokeSpec
-from bench.models import BuildOutcome, ImageAnalysis, ImageFacts, PullOutcome, SmokeResult
+from bench.models import (
+    BuildOutcome,
+    ImageAnalysis,
+    ImageFacts,
+    PullOutcome,
+    SmokeResult,
+    SourceChoice,
+)
 from bench.redaction import Scrubber
 from bench.run.smoke import smoke_test
 
@@ -52,6 +59,8 @@ class DockerWorkbench:
         builder: Builder | None = None,
         pull_allowed: Callable[[str], bool] | None = None,
         size_cache: SizeCache | None = None,
+        layer_source: SourceChoice = "auto",
+        on_note: Callable[[str], None] | None = None,
     ) -> None:
         self._engine = engine
         self._builder: Builder = builder or engine
@@ -70,6 +79,12 @@ class DockerWorkbench:
         self._pins: dict[str, str] = {}
         self._size_cache = size_cache
         self._saves = _StagedSaves(engine)
+        self._layer_source = layer_source
+        self._on_note = on_note
+        self._noted: set[str] = set()
+        # Whether the last image went through `docker save`: only then is the next image's
+        # save worth starting early.
+        self._saving = layer_source == "save"
 
     def close(self) -> None:
         """Let go of `docker save` streams started for analyses that will not come."""
@@ -171,8 +186,46 @@ class DockerWorkbench:
         compressed: bool,
         next_image: str | None = None,
     ) -> ImageAnalysis | None:
+        base_count = 0
+        if base is not None:
+            base_count = base_layer_count(
+                self._engine.diff_ids(reference) or (), self._engine.diff_ids(base) or ()
+            )
+        chosen = layersource.plan(
+            self._engine,
+            reference,
+            self._layer_source,
+            compress=compressed,
+            size_cache=self._size_cache,
+        )
+        self._note(chosen.line())
+        self._saving = chosen.located is None
+        analysis: ImageAnalysis | None
+        if chosen.located is not None:
+            self._saves.forget(reference)  # started for this image while it was next
+            analysis = layersource.analyse_planned(
+                chosen.located, chosen.compressed_sizes, base_layer_count=base_count
+            )
+        else:
+            analysis = self._analyse_saved(reference, base_count, compressed, next_image)
+        if analysis is None:
+            return None
+        layers = tuple(
+            replace(layer, instruction=self._scrub.text(layer.instruction))
+            for layer in analysis.layers
+        )
+        return replace(analysis, layers=layers)
+
+    def _note(self, line: str) -> None:
+        if self._on_note is not None and line not in self._noted:
+            self._noted.add(line)
+            self._on_note(line)
+
+    def _analyse_saved(
+        self, reference: str, base_count: int, compressed: bool, next_image: str | None
+    ) -> ImageAnalysis | None:
         self._saves.start(reference)
-        if next_image is not None:
+        if next_image is not None and self._saving:
             # The engine stages the next image (about one core) while this one is staged
             # and read. Started only once this one was staged, it left the second core idle
             # while our process waited for the first byte. The lab's five variants, four
@@ -180,13 +233,8 @@ class DockerWorkbench:
             # meanwhile, the deletions take the idle core and the two are even (26-30 s).
             self._saves.start(next_image)
         stream = self._saves.take(reference)  # once the engine has staged it
-        base_count = 0
-        if base is not None:
-            base_count = base_layer_count(
-                self._engine.diff_ids(reference) or (), self._engine.diff_ids(base) or ()
-            )
         try:
-            analysis = analyse_stream(
+            return analyse_stream(
                 stream,
                 base_layer_count=base_count,
                 compress=compressed,
@@ -194,11 +242,6 @@ class DockerWorkbench:
             )
         except UnreadableImage:
             return None  # an archive format we cannot read: no analysis, not a failed variant
-        layers = tuple(
-            replace(layer, instruction=self._scrub.text(layer.instruction))
-            for layer in analysis.layers
-        )
-        return replace(analysis, layers=layers)
 
     def discard(self, image_ids: Sequence[str]) -> None:
         """Remove images this run built and no longer needs; anything else is left."""
@@ -265,11 +308,22 @@ class _StagedSaves:
         first, chunks = self._started.pop(reference).result()
         return _resumed(first, chunks)
 
+    def forget(self, reference: str) -> None:
+        """Let go of the stream of `reference`, if one was started (once it is staged)."""
+        future = self._started.pop(reference, None)
+        if future is not None:
+            future.add_done_callback(_close_staged)
+
     def close(self) -> None:
         for future in self._started.values():
             if future.done() and future.exception() is None:
                 future.result()[1].close()
         self._started.clear()
+
+
+def _close_staged(future: Future[tuple[bytes | memoryview | None, _Chunks]]) -> None:
+    if future.exception() is None:
+        future.result()[1].close()
 
 
 def _resumed(first: bytes | memoryview | None, chunks: _Chunks) -> Iterator[bytes | memoryview]:

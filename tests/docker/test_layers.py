@@ -166,7 +166,8 @@ def test_the_workbench_gives_the_compressed_size(engine: Engine, image: str) -> 
 
 
 def test_a_save_staged_ahead_reads_the_same(engine: Engine, image: str) -> None:
-    bench = DockerWorkbench(engine, "test-layers", {}, None)
+    # Through docker save, which `auto` would not take here (the storage is readable).
+    bench = DockerWorkbench(engine, "test-layers", {}, None, layer_source="save")
     other = "python:3.11-alpine"
     # While `image` is read, the engine stages `other`; reading it then gives what a save
     # started on the spot gives.

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import io
+from pathlib import Path
 from typing import Any
 
+import pytest
+
 from bench.cli import _parser
+from bench.commands import layers as commands_layers
 from bench.commands.layers import guess_base, render_text
 from bench.layers.analysis import analyse_stream
 from bench.perf.layers import parse_dive_ci
@@ -74,3 +78,14 @@ def test_dive_ci_output_is_parsed() -> None:
     )
     numbers = parse_dive_ci(output)
     assert (numbers.efficiency_percent, numbers.wasted_bytes) == (99.8034, 3608830)
+
+
+def test_source_option_and_the_size_cache_of_compressed_sizes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert _parser().parse_args(["layers", "x"]).source == "auto"
+    assert _parser().parse_args(["layers", "x", "--source", "save"]).source == "save"
+    assert _parser().parse_args(["run", "--source", "storage"]).source == "storage"
+    monkeypatch.setenv("BENCH_CACHE_DIR", str(tmp_path))
+    cache = commands_layers._size_cache()  # loaded only for --compressed
+    assert cache.path == tmp_path / "compressed-layers.json"

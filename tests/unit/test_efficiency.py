@@ -16,7 +16,7 @@ from collections.abc import Sequence
 import pytest
 
 from bench.layers.efficiency import _leaf_sizes, _Tree, efficiency, layer_leaves
-from bench.layers.savestream import Entry
+from bench.layers.entries import Entry
 
 _NAMES = ("a", "b", "c", "d")
 _ODD_NAMES = (".wh.a", ".wh.c", ".wh..wh..opq", ".wh..wh..plnk")

@@ -30,14 +30,13 @@ from zlib_ng import zlib_ng
 from bench.layers.analysis import analyse_stream, base_layer_count, layer_instructions
 from bench.layers.deflate import deflate_size
 from bench.layers.efficiency import efficiency
+from bench.layers.entries import Entry, clean_path
 from bench.layers.findings import describe
 from bench.layers.savestream import (
-    Entry,
     ForwardReader,
     UnreadableImage,
     _members,
     _Window,
-    clean_path,
     decode_header,
     read_save_stream,
 )

@@ -5,14 +5,16 @@ Regenerate the golden with `UPDATE_GOLDEN=1 python3 -m pytest tests/unit`.
 
 from __future__ import annotations
 
+import io
 import json
 import os
+import tarfile
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-from bench.commands.perf import perf_data, render_saved
+from bench.commands.perf import perf_data, render_json, render_saved
 from bench.errors import BenchError
 from bench.perf.builds import Pair, verdict
 from bench.perf.layers import LayersComparison
@@ -25,6 +27,7 @@ from bench.perf.overhead import (
     from_run,
 )
 from bench.perf.render import render
+from bench.perf.sources import ProcessSample, SourcesComparison, generated_tar
 from tests.unit.sample_results import sample_run
 
 GOLDEN = Path(__file__).parent / "golden" / "perf.md"
@@ -171,3 +174,44 @@ def test_a_damaged_perf_json_is_one_line(tmp_path: Path) -> None:
     with pytest.raises(BenchError, match=r"cannot render .*perf\.json"):
         render_saved(saved)
     assert not (tmp_path / "perf.md").exists()
+
+
+def _sources(storage_seconds: float, dive_seconds: float) -> SourcesComparison:
+    def samples(wall: float, peak: int) -> tuple[ProcessSample, ...]:
+        return tuple(ProcessSample(wall + i / 100, wall / 10, peak + i) for i in range(5))
+
+    return SourcesComparison(
+        label="the full variant",
+        image="dockerfile-bench/perf-layers:x",
+        size_bytes=1_000_000_000,
+        file_count=25_000,
+        layer_count=9,
+        storage=samples(storage_seconds, 30_000_000),
+        save=samples(10.0, 80_000_000),
+        dive=samples(dive_seconds, 31_000_000),
+        same_numbers=True,
+    )
+
+
+def test_the_layer_sources_section_judges_speed_and_memory(tmp_path: Path) -> None:
+    inputs = _inputs(_layers((6.9, 7.0, 6.7), (8.2, 8.5, 6.5)))
+    page = render(*inputs, "slim", [_sources(0.5, 9.0)])
+    assert "## Layer analysis from the engine's storage" in page
+    assert "dive / ours (storage), wall: **17.3x**" in page
+    assert "(goal >= 10x: met)" in page
+    assert "(goal at or below: met)" in page
+    slow = render(*inputs, "slim", [_sources(3.0, 9.0)])
+    assert "(goal >= 10x: missed)" in slow
+    # perf.json keeps every sample: the page comes back from it alone.
+    saved = tmp_path / "perf.json"
+    saved.write_text(json.dumps(perf_data(*inputs, "slim", [_sources(0.5, 9.0)])))
+    assert render_json(saved) == page
+
+
+def test_the_generated_image_has_the_files_and_bytes_asked_for() -> None:
+    data = b"".join(generated_tar(2_500, 10_000_000))
+    with tarfile.open(fileobj=io.BytesIO(data)) as archive:
+        members = archive.getmembers()
+    files = [member for member in members if member.isfile()]
+    assert (len(files), sum(member.size for member in files)) == (2_500, 10_000_000)
+    assert len(members) == 2_500 + 3  # a folder per thousand files

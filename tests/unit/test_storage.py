@@ -24,7 +24,8 @@ from bench.errors import BenchError
 from bench.models import RunResult, WheelCheck
 from tests.unit.sample_results import sample_run
 
-GOLDEN = Path(__file__).parent / "golden" / "results-v8.json"
+GOLDEN = Path(__file__).parent / "golden" / "results-v9.json"
+GOLDEN_V8 = Path(__file__).parent / "golden" / "results-v8.json"
 GOLDEN_V7 = Path(__file__).parent / "golden" / "results-v7.json"
 GOLDEN_V6 = Path(__file__).parent / "golden" / "results-v6.json"
 GOLDEN_V5 = Path(__file__).parent / "golden" / "results-v5.json"
@@ -95,7 +96,7 @@ def test_top_level_keys() -> None:
         "finished_utc",
         "harness_seconds",
     ]
-    assert data["schema_version"] == storage.SCHEMA_VERSION == 8
+    assert data["schema_version"] == storage.SCHEMA_VERSION == 9
 
 
 def test_format_matches_golden() -> None:
@@ -106,8 +107,31 @@ def test_format_matches_golden() -> None:
     assert text == GOLDEN.read_text(encoding="utf-8"), "JSON format changed: bump the schema"
 
 
-def test_stored_schema_8_file_still_loads() -> None:
+def test_stored_schema_9_file_still_loads() -> None:
     assert storage.load(GOLDEN) == _small_run()
+
+
+def test_stored_schema_8_file_loads_with_analyses_read_from_save() -> None:
+    assert json.loads(GOLDEN_V8.read_text())["schema_version"] == 8
+    loaded = storage.load(GOLDEN_V8)
+    assert loaded == _small_run()
+    assert {v.image.analysis.source for v in loaded.variants if v.image and v.image.analysis} == {
+        "save"
+    }
+
+
+def test_an_analysis_read_from_storage_round_trips(tmp_path: Path) -> None:
+    run = _small_run()
+    variants = tuple(
+        replace(v, image=replace(v.image, analysis=replace(v.image.analysis, source="storage")))
+        if v.image and v.image.analysis
+        else v
+        for v in run.variants
+    )
+    stored = replace(run, variants=variants)
+    path = tmp_path / "results.json"
+    storage.save(stored, path)
+    assert storage.load(path) == stored
 
 
 def _before_wheel_checks(run: RunResult) -> RunResult:

@@ -25,7 +25,7 @@ from bench.perf.layers import LayersComparison
 from bench.perf.overhead import Overhead
 from bench.perf.render import render
 from bench.perf.sources import ProcessSample, SourcesComparison
-from bench.run.connection import build_settings, connect
+from bench.run.connection import Connection, build_settings, connect
 from bench.run.session import new_run_id
 
 
@@ -46,20 +46,8 @@ def run(args: argparse.Namespace) -> int:
     loaded = manifest.load(args.manifest)
     (variant,) = loaded.select([args.variant])
     (layers_variant,) = loaded.select([args.layers_variant]) if args.layers_variant else (None,)
-    connection = connect()
+    connection, run_id, builders = _builders()
     engine = connection.engine
-    run_id = new_run_id()
-    settings = build_settings(connection)  # as `bench run` would build, with no options
-    builders = Builders(
-        engine,
-        engine.docker_host or "unix:///var/run/docker.sock",
-        settings.build_args,
-        settings.network,
-        run_id,
-    )
-
-    def progress(text: str) -> None:
-        print(f"perf: {text}", file=sys.stderr, flush=True)
 
     pairs: list[Pair] = []
     layers: LayersComparison | None = None
@@ -232,20 +220,8 @@ def _sources_only(args: argparse.Namespace) -> int:
         raise BenchError(f"--sources-only needs a perf.json at {args.out}: {error}") from None
     loaded = manifest.load(args.manifest)
     (variant,) = loaded.select([args.layers_variant or "full"])
-    connection = connect()
+    connection, run_id, builders = _builders()
     engine = connection.engine
-    run_id = new_run_id()
-    settings = build_settings(connection)
-    builders = Builders(
-        engine,
-        engine.docker_host or "unix:///var/run/docker.sock",
-        settings.build_args,
-        settings.network,
-        run_id,
-    )
-
-    def progress(text: str) -> None:
-        print(f"perf: {text}", file=sys.stderr, flush=True)
 
     try:
         sources = _compare_sources(builders, variant, run_id, args, progress)
@@ -291,3 +267,24 @@ def _overhead(args: argparse.Namespace) -> Overhead | None:
     if args.skip_overhead:
         return None
     return perf_overhead.measure(args.overhead_run_args.split())
+
+
+def _builders() -> tuple[Connection, str, Builders]:
+    """The engine's connection, a new run id, and both builders, building as `bench run`
+    would with no options."""
+    connection = connect()
+    engine = connection.engine
+    run_id = new_run_id()
+    settings = build_settings(connection)
+    builders = Builders(
+        engine,
+        engine.docker_host or "unix:///var/run/docker.sock",
+        settings.build_args,
+        settings.network,
+        run_id,
+    )
+    return connection, run_id, builders
+
+
+def progress(text: str) -> None:
+    print(f"perf: {text}", file=sys.stderr, flush=True)

@@ -228,17 +228,15 @@ def merge_command(args: argparse.Namespace) -> int:
     runs = [storage.load(path) for path in args.results]
     found = merge.coverage(runs)
     out: Path = args.out
-    out.parent.mkdir(parents=True, exist_ok=True)
-    prefix = f"{out.stem}-"
-    charts = write_charts(runs, out.parent, prefix)
-    matrix = render_matrix(runs)
-    text = report.render_markdown(
-        runs, chart_paths=charts, preface=merge.render_coverage(runs, found), command="merge"
+    written = _write_views(
+        runs,
+        out,
+        out.with_suffix(".csv"),
+        chart_prefix=f"{out.stem}-",
+        preface=merge.render_coverage(runs, found),
+        command="merge",
     )
-    storage.write_text_atomic(out, text + ("\n" + matrix if matrix else ""))
-    csv = out.with_suffix(".csv")
-    report.write_csv(runs, csv)
-    for path in [out, csv, *(out.parent / name for name in charts.values())]:
+    for path in written:
         print(f"wrote {path}")
     for split in found.splits:
         if not split.whole:
@@ -267,12 +265,25 @@ def write_engines_report(runs: list[RunResult], report_dir: Path) -> Path:
 
 def write_reports(runs: list[RunResult], sources: list[Path], report_dir: Path) -> list[Path]:
     """latest.md and samples.csv, regenerated from results (never edited by hand)."""
+    return _write_views(runs, report_dir / "latest.md", report_dir / "samples.csv")
+
+
+def _write_views(
+    runs: list[RunResult],
+    markdown: Path,
+    csv: Path,
+    *,
+    chart_prefix: str = "",
+    preface: str = "",
+    command: str = "report",
+) -> list[Path]:
+    """The markdown report (with the matrix tables), its CSV, and its charts beside it."""
+    report_dir = markdown.parent
     report_dir.mkdir(parents=True, exist_ok=True)
-    markdown = report_dir / "latest.md"
-    csv = report_dir / "samples.csv"
-    charts = write_charts(runs, report_dir)  # PNGs next to latest.md, linked relatively
+    # PNGs next to the markdown, linked relatively.
+    charts = write_charts(runs, report_dir, chart_prefix)
     matrix = render_matrix(runs)
-    text = report.render_markdown(runs, chart_paths=charts)
+    text = report.render_markdown(runs, chart_paths=charts, preface=preface, command=command)
     storage.write_text_atomic(markdown, text + ("\n" + matrix if matrix else ""))
     report.write_csv(runs, csv)
     return [markdown, csv, *(report_dir / name for name in charts.values())]
